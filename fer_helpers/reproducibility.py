@@ -1,0 +1,51 @@
+"""What a result needs next to it to be reproduced: seed, parameters, versions, git commit, machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas", "pillow",
+            "opencv-python-headless", "papermill", "nbconvert", "jupytext")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str:
+    """The project's commit, with ``+dirty`` when uncommitted changes exist; ``unknown`` outside git."""
+    cwd = Path(path or Path(__file__).resolve().parent.parent)
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                             check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_info(seed: int | None = None, params: dict | None = None) -> dict:
+    import keras
+
+    return {
+        "seed": seed,
+        "params": params,
+        "versions": package_versions(),
+        "keras_backend": keras.backend.backend(),
+        "git_commit": git_commit(),
+        "machine": {"platform": platform.platform(), "processor": platform.machine(),
+                    "cpu_count": os.cpu_count()},
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
