@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -235,8 +236,11 @@ def _check_on_error(on_error: str) -> None:
 def detect_layout(root: Path) -> str:
     """``"ferplus"``, ``"folders"`` or ``"csv"``; a clear error when it is none of them."""
     root = Path(root)
-    if root.is_file() and root.suffix.lower() == ".csv":
-        return "csv"
+    if root.is_file():
+        if root.suffix.lower() == ".csv":
+            return "csv"
+        raise FerError(f"{root}: not a FER data set (a file, but not a .csv; expected a folder "
+                       "with FER2013Train/ ..., train/<class>/ ..., or fer2013.csv)")
     if any((root / d).is_dir() for d in _FERPLUS_DIRS.values()):
         return "ferplus"
     if (root / "fer2013.csv").is_file() or (root / "fer2013" / "fer2013.csv").is_file():
@@ -262,8 +266,8 @@ def _read_ferplus_labels(label_csv: Path) -> tuple[list[str], np.ndarray]:
                 counts = [float(v) for v in row[2:]]
             except ValueError:
                 raise FerError(f"{label_csv}:{lineno}: vote counts must be numbers, got {row[2:]}") from None
-            if min(counts) < 0:
-                raise FerError(f"{label_csv}:{lineno}: negative vote count")
+            if not all(math.isfinite(c) and c >= 0 for c in counts):
+                raise FerError(f"{label_csv}:{lineno}: vote counts must be finite and non-negative, got {row[2:]}")
             names.append(row[0].strip())
             votes.append(counts)
     if not names:
@@ -306,7 +310,8 @@ def _read_folders(root: Path, on_error: str, report: LoadReport):
     found: dict[str, dict[str, Path]] = {}
     for split, d in split_dirs.items():
         found[split] = {}
-        for c in sorted(p for p in d.iterdir() if p.is_dir()):
+        # hidden entries (.ipynb_checkpoints, macOS ._* files) are tool litter, not classes or images
+        for c in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
             name = L.canonical_class(c.name)
             if name is None:
                 raise FerError(f"{c}: unknown class folder {c.name!r}; expected one of "
@@ -320,7 +325,8 @@ def _read_folders(root: Path, on_error: str, report: LoadReport):
             continue
         paths, idx = [], []
         for name, c in found[split].items():
-            files = sorted(p for p in c.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            files = sorted(p for p in c.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                           and not p.name.startswith("."))
             paths += files
             idx += [classes.index(name)] * len(files)
         arr, ok = _decode_many(paths, f"reading {split_dirs[split].name}", on_error, report, split)
@@ -343,13 +349,16 @@ def _csv_paths(root: Path) -> tuple[Path, Path | None]:
 
 def _read_csv(root: Path, on_error: str, report: LoadReport):
     main, new = _csv_paths(root)
-    rows, codes, usages = [], [], []
+    rows, codes, usages, linenos = [], [], [], []
     with open(main, newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or [h.strip().lower() for h in header[:3]] != ["emotion", "pixels", "usage"]:
             raise FerError(f"{main}:1: expected header 'emotion,pixels,Usage', got {header}")
         for lineno, row in enumerate(reader, start=2):
+            if not row or not "".join(row).strip():
+                continue  # blank line (e.g. a trailing one), not a row
+            linenos.append(lineno)
             try:
                 if len(row) != 3:
                     raise ValueError(f"expected 3 fields, got {len(row)}")
@@ -379,12 +388,17 @@ def _read_csv(root: Path, on_error: str, report: LoadReport):
             reader = csv.reader(fh)
             next(reader, None)
             for lineno, row in enumerate(reader, start=2):
+                if not row or not "".join(row).strip():
+                    continue
                 if len(row) != 12:
                     raise FerError(f"{new}:{lineno}: expected 12 fields (Usage, Image name, 10 votes), got {len(row)}")
                 try:
-                    new_votes.append([float(v) for v in row[2:]])
+                    counts = [float(v) for v in row[2:]]
                 except ValueError:
                     raise FerError(f"{new}:{lineno}: vote counts must be numbers") from None
+                if not all(math.isfinite(c) and c >= 0 for c in counts):
+                    raise FerError(f"{new}:{lineno}: vote counts must be finite and non-negative")
+                new_votes.append(counts)
                 new_lines.append(lineno)
         if len(new_votes) != len(rows):
             raise FerError(f"{new}: {len(new_votes)} rows but {main} has {len(rows)}; they must align row by row")
@@ -400,7 +414,7 @@ def _read_csv(root: Path, on_error: str, report: LoadReport):
             continue
         images[split] = np.stack([rows[i] for i in sel])
         votes[split] = all_votes[sel]
-        names[split] = [f"{main.name}:{i + 2}" for i in sel]
+        names[split] = [f"{main.name}:{linenos[i]}" for i in sel]
         report.read[split] = len(sel)
     if "train" not in images or "test" not in images:
         raise FerError(f"{main}: needs Training and PrivateTest rows (found: {', '.join(images) or 'none'})")
