@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -435,6 +436,9 @@ def _fingerprint(root: Path, layout: str, on_error: str) -> str:
     """Changes whenever a source file is added, removed, resized or touched."""
     h = hashlib.sha256(f"{_CACHE_VERSION}|{layout}|{on_error}|{root.resolve()}".encode())
     stack = [root.resolve()]
+    if root.is_file():  # a fer2013.csv given directly: fer2013new.csv beside it changes the data too
+        stack += [p for p in (root.parent / "fer2013new.csv", root.parent.parent / "fer2013new.csv")
+                  if p.is_file()]
     while stack:
         d = stack.pop()
         if d.is_file():
@@ -470,8 +474,8 @@ def _load_cache(path: Path, root: Path) -> Dataset | None:
             splits = [s for s in SPLITS if f"images_{s}" in z]
             images = {s: z[f"images_{s}"] for s in splits}
             votes = {s: z[f"votes_{s}"] for s in splits}
-    except (OSError, ValueError, KeyError):
-        return None  # unreadable cache: rebuild it
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # unreadable cache (e.g. truncated): rebuild it
     r = meta["report"]
     report = LoadReport(r["layout"], Counter(r["read"]), Counter(r["converted"]), r["skipped"],
                         Counter(r["unlabelled"]), from_cache=True)
