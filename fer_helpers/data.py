@@ -142,12 +142,14 @@ class Dataset:
         rows = []
         for s in self.splits:
             votes = self._votes[s]
-            top = L.clean_votes(votes).argmax(axis=1)
+            cleaned = L.clean_votes(votes)
+            # an image with no votes left after cleaning has no plurality class (not class 0)
+            top = np.where(cleaned.sum(axis=1) > 0, cleaned.argmax(axis=1), -1)
             maj = L.majority_labels(votes)
             for i, c in enumerate(self.classes + list(L.EXTRA_COLUMNS)):
                 rows.append({"split": s, "class": c, "plurality": int((top == i).sum()),
                              "majority": int((maj == i).sum()) if i < len(self.classes) else 0})
-            rows.append({"split": s, "class": "excluded by protocol", "plurality": 0,
+            rows.append({"split": s, "class": "excluded by protocol", "plurality": int((top < 0).sum()),
                          "majority": int((maj < 0).sum())})
         return pd.DataFrame(rows)
 
@@ -214,8 +216,10 @@ def _decode_many(paths: list[Path], desc: str, on_error: str, report: LoadReport
 
     out, ok = np.zeros((len(paths), IMAGE_SIZE, IMAGE_SIZE), np.uint8), np.ones(len(paths), bool)
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+        # disable=None: a bar on a terminal only; none in pipes, logs, captured or notebook output
+        # (the CLI promises a single stderr line on errors)
         for i, res in enumerate(tqdm(pool.map(one, paths), total=len(paths), desc=desc, unit="img",
-                                     leave=False, mininterval=1.0)):
+                                     leave=False, mininterval=1.0, disable=None)):
             if isinstance(res, FerError):
                 ok[i] = False
                 report.skipped.append(str(res))
