@@ -236,8 +236,12 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
     ``resume=True`` continues from ``checkpoints/last.keras`` after an interruption; without
     it, a folder that already holds a run is refused rather than overwritten.
     """
-    p = training_params(params, **overrides)
     out = Path(out_dir)
+    if resume and (out / "params.yaml").is_file():
+        # A resumed run keeps the parameters it started with; only its length may change.
+        params = yaml.safe_load((out / "params.yaml").read_text())
+        overrides = {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
+    p = training_params(params, **overrides)
     run = _Run(out, p)
     if run.state and not resume:
         raise FerError(f"{out} already holds a training run (epoch {run.state.get('epoch')}); "
@@ -265,7 +269,7 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
             probs = per_sample / per_sample.sum()
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs)
 
-    (out / "params.yaml").write_text(yaml.safe_dump({"training": p, "data_dir": str(ds.root)}, sort_keys=False))
+    (out / "params.yaml").write_text(yaml.safe_dump({"training": p}, sort_keys=False))
     (out / M.LABELS_FILE).write_text(json.dumps(classes, indent=2) + "\n")
     with strategy_scope(p["strategy"]):
         if run.initial_epoch:

@@ -1,0 +1,58 @@
+"""Training and inference speed of a model folder on this machine (a benchmark, not a test).
+
+    python benchmarks/throughput.py models/default [--batch 128] [--steps 20]
+
+Prints training images/s (one optimiser step per batch, augmentation on), inference images/s at
+batch 256, and single-image latency (median and p95 of ``model(x, training=False)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", nargs="?", default="models/default")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+
+    import keras
+
+    from fer_helpers.model import load_model_dir
+
+    model, classes = load_model_dir(args.model_dir)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (args.batch * args.steps, 48, 48, 1)).astype("float32")
+    y = np.eye(len(classes), dtype="float32")[rng.integers(0, len(classes), len(x))]
+
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
+    model.fit(x[: args.batch * 2], y[: args.batch * 2], batch_size=args.batch, verbose=0)  # warm-up
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=args.batch, epochs=1, verbose=0)
+    train_ips = len(x) / (time.perf_counter() - t)
+
+    model.predict(x[:256], batch_size=256, verbose=0)
+    t = time.perf_counter()
+    model.predict(x, batch_size=256, verbose=0)
+    infer_ips = len(x) / (time.perf_counter() - t)
+
+    one = x[:1]
+    model(one, training=False)
+    lat = []
+    for _ in range(100):
+        t = time.perf_counter()
+        model(one, training=False)
+        lat.append((time.perf_counter() - t) * 1000)
+    print(f"model: {args.model_dir} ({model.count_params():,} parameters, backend {keras.backend.backend()})")
+    print(f"training:  {train_ips:8.0f} images/s (batch {args.batch}) -> {28385 / train_ips / 60:.1f} min per FER+ epoch")
+    print(f"inference: {infer_ips:8.0f} images/s (batch 256)")
+    print(f"latency:   {np.median(lat):8.2f} ms median, {np.percentile(lat, 95):.2f} ms p95 (one image)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The model's input/output contract, model folders, and training: label modes, imbalance, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from fer_helpers import labels as L
+from fer_helpers.errors import FerError
+from fer_helpers.model import build, load_model_dir, save_model_dir
+from fer_helpers.training import Batches, class_weights, fit, training_params
+from synthetic import make_ferplus, votes
+
+PROJECT = Path(__file__).resolve().parent.parent
+TINY = {"epochs": 2, "batch_size": 16, "learning_rate": 0.003, "warmup_epochs": 0, "patience": 5,
+        "evaluate_test": True}
+
+
+def tiny_ferplus(root: Path, per_class=(4, 2, 2)) -> Path:
+    """A FER+ folder with every class in every split; the class is drawn by brightness so a
+    model can learn something in two epochs."""
+    ms = {"train": [], "valid": [], "test": []}
+    k = 0
+    for split, n in zip(ms, per_class):
+        for c in L.FERPLUS_CLASSES:
+            for _ in range(n):
+                ms[split].append((f"fer{k:07d}.png", votes(**{c: 8, "neutral" if c != "neutral" else "sadness": 2})))
+                k += 1
+    return make_ferplus(root, ms)
+
+
+@pytest.mark.parametrize("name", ["default", "baseline"])
+def test_model_contract_raw_pixels_in_probabilities_out(name):
+    model = build(name)
+    assert model.input_shape == (None, 48, 48, 1)
+    assert model.output_shape == (None, 8)
+    assert model.count_params() <= 5_000_000
+    x = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype("float32")
+    p1 = keras.ops.convert_to_numpy(model(x, training=False))
+    p2 = keras.ops.convert_to_numpy(model(x, training=False))
+    np.testing.assert_allclose(p1.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(p1, p2)  # augmentation and dropout are off at inference
+    p3 = keras.ops.convert_to_numpy(model(x, training=True))
+    assert not np.allclose(p1, p3)  # ... and on while training
+
+
+def test_augmentation_layers_change_faces_only_in_training():
+    model = build("default")
+    x = np.random.default_rng(1).integers(0, 256, (2, 48, 48, 1)).astype("float32")
+    aug = [l for l in model.layers if l.name.startswith("aug_")]
+    assert {l.name for l in aug} >= {"aug_flip", "aug_rotate", "aug_shift", "aug_zoom", "aug_brightness", "aug_contrast"}
+    y_inf, y_train = x, x
+    for layer in aug:
+        y_inf = layer(y_inf, training=False)
+        y_train = layer(y_train, training=True)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(y_inf), x)
+    assert not np.allclose(keras.ops.convert_to_numpy(y_train), x)
+
+
+def test_model_folder_round_trip_with_plain_keras(tmp_path):
+    model = build("baseline")
+    save_model_dir(model, tmp_path / "m")
+    x = np.random.default_rng(2).integers(0, 256, (3, 48, 48, 1)).astype("float32")
+    plain = keras.models.load_model(tmp_path / "m" / "model.keras")
+    loaded, classes = load_model_dir(tmp_path / "m")
+    assert classes == list(L.FERPLUS_CLASSES)
+    np.testing.assert_allclose(plain.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_broken_model_folders_give_one_clear_error(tmp_path):
+    with pytest.raises(FerError, match="model folder not found"):
+        load_model_dir(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FerError, match="model.keras: missing"):
+        load_model_dir(tmp_path / "empty")
+    save_model_dir(build("baseline"), tmp_path / "bad")
+    (tmp_path / "bad" / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(FerError, match="cannot load model"):
+        load_model_dir(tmp_path / "bad")
+    save_model_dir(build("baseline"), tmp_path / "labels")
+    (tmp_path / "labels" / "labels.json").write_text('["a", "b"]')
+    with pytest.raises(FerError, match="8 outputs but labels.json lists 2"):
+        load_model_dir(tmp_path / "labels")
+
+
+def test_training_params_are_checked():
+    assert training_params({"training": {"epochs": 3}})["epochs"] == 3
+    with pytest.raises(FerError, match="unknown training parameter"):
+        training_params({"training": {"epoch": 3}})
+    with pytest.raises(FerError, match="labels must be one of"):
+        training_params({"labels": "soft"})
+
+
+def test_class_weights_favour_rare_classes_and_average_one():
+    y = np.array([0] * 90 + [1] * 10)
+    w = class_weights(y, 2, power=1.0)
+    assert w[1] / w[0] == pytest.approx(9.0)
+    assert (np.eye(2)[y] @ w).mean() == pytest.approx(1.0)
+    soft = np.eye(2, dtype=np.float32)[y] * 0.8 + 0.1
+    assert class_weights(soft, 2, power=0.5)[1] > class_weights(soft, 2, power=0.5)[0]
+
+
+def test_batches_order_depends_only_on_seed_and_epoch_and_sampling_balances():
+    x, y = np.zeros((100, 48, 48), np.uint8), np.eye(2, dtype=np.float32)[[0] * 90 + [1] * 10]
+    a, b = Batches(x, y, 10, seed=3), Batches(x, y, 10, seed=3)
+    a.set_epoch(4), b.set_epoch(4)
+    np.testing.assert_array_equal(a.order, b.order)
+    b.set_epoch(5)
+    assert not np.array_equal(a.order, b.order)
+    p = np.where(y[:, 1] == 1, 9.0, 1.0)
+    s = Batches(x, y, 10, seed=0, sampling_p=p / p.sum())
+    assert 0.35 < y[s.order, 1].mean() < 0.65  # the rare class is drawn about half the time
+
+
+@pytest.mark.parametrize("label_mode, imbalance", [("distribution", "class_weight"), ("majority", "sampling")])
+def test_fit_writes_a_complete_model_folder(tmp_path, label_mode, imbalance):
+    data = tiny_ferplus(tmp_path / "data")
+    out = fit({"training": {**TINY, "labels": label_mode, "imbalance": imbalance, "model": "baseline"}},
+              data_dir=data, out_dir=tmp_path / "m", verbose=0)
+    for f in ("model.keras", "labels.json", "params.yaml", "history.csv", "metrics.json", "run.json", "MODEL_CARD.md"):
+        assert (out / f).is_file(), f
+    hist = pd.read_csv(out / "history.csv")
+    assert list(hist["epoch"]) == [1, 2]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 16 and 0 <= metrics["test"]["accuracy"] <= 1
+    info = json.loads((out / "run.json").read_text())
+    assert info["seed"] == 42 and info["params"]["labels"] == label_mode and "keras" in info["versions"]
+    assert yaml.safe_load((out / "params.yaml").read_text())["training"]["imbalance"] == imbalance
+    model, classes = load_model_dir(out)
+    assert classes == list(L.FERPLUS_CLASSES)
+    with pytest.raises(FerError, match="already holds a training run"):
+        fit({"training": TINY}, data_dir=data, out_dir=out, verbose=0)
+
+
+def test_same_params_give_the_same_numbers(tmp_path):
+    data = tiny_ferplus(tmp_path / "data")
+    runs = [fit({"training": {**TINY, "model": "baseline", "epochs": 1}}, data_dir=data,
+                out_dir=tmp_path / f"m{i}", verbose=0) for i in range(2)]
+    h = [pd.read_csv(r / "history.csv") for r in runs]
+    np.testing.assert_allclose(h[0]["loss"], h[1]["loss"], rtol=1e-4)
+
+
+def test_resume_after_the_process_is_killed(tmp_path):
+    """SIGKILL the training process after its first epoch; --resume loses no finished epoch."""
+    data = tiny_ferplus(tmp_path / "data", per_class=(12, 2, 2))
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"training": {**TINY, "model": "baseline", "epochs": 40}}))
+    out = tmp_path / "m"
+    cmd = [sys.executable, "-m", "fer_helpers.cli", "train", "--params", str(params), "--data", str(data), "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "checkpoints" / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if state.is_file() and json.loads(state.read_text())["epoch"] >= 1:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = json.loads(state.read_text())["epoch"]
+    assert done >= 1 and not (out / "metrics.json").exists()
+
+    rerun = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True)
+    assert rerun.returncode == 2 and "--resume" in rerun.stderr and "Traceback" not in rerun.stderr
+
+    resumed = subprocess.run(cmd + ["--resume", "-p", "epochs", str(done + 1)], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming {out} after epoch {done}" in resumed.stdout
+    hist = pd.read_csv(out / "history.csv")
+    assert list(hist["epoch"]) == list(range(1, 41))[: len(hist)] and len(hist) > done
+    assert (out / "metrics.json").is_file()
