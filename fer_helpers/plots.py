@@ -1,0 +1,392 @@
+"""Every figure of the project, in one style.
+
+Each function takes plain arrays or DataFrames and returns a ``matplotlib.figure.Figure``. Figures
+are built without ``pyplot``: a helper leaves no open figure behind (no memory growth in loops, no
+double display in notebooks) and never picks a backend. A notebook shows one by making it the
+cell's last expression (or with ``display(fig)``); scripts write it with ``save_figure``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
+
+DPI = 120
+
+#: Published FER+ test accuracies our numbers are read against (8 classes, majority labels).
+REFERENCES: tuple[tuple[str, float], ...] = (
+    ("seed project CNN", 0.718),
+    ("mini-Xception (Arriaga et al.)", 0.68),
+    ("VGG13 (Barsoum et al. 2016)", 0.851),
+)
+
+
+def _style_rc() -> dict:
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.9)}
+    rc.update({"figure.dpi": 100, "savefig.dpi": DPI, "axes.titleweight": "bold",
+               "axes.titlesize": 10, "image.cmap": "gray", "axes.spines.top": False,
+               "axes.spines.right": False})
+    return rc
+
+
+def set_style() -> None:
+    """Apply the project's style globally, so a notebook's own figures match the helpers'."""
+    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
+    mpl.rcParams.update(_style_rc())
+
+
+def _styled(fn):
+    """Draw inside the project style without changing the caller's global settings."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(_style_rc()):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def class_palette(classes) -> dict:
+    """One colour per class, the same in every figure."""
+    return dict(zip(classes, sns.color_palette("tab10", len(classes))))
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
+    """Write ``fig`` as PNG (parent folders created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
+    return path
+
+
+def _faces(x) -> np.ndarray:
+    x = np.asarray(x)
+    return x[..., 0] if x.ndim == 4 else x
+
+
+def _face_axis(ax, img, title=None, color=None):
+    ax.imshow(img, cmap="gray", vmin=0, vmax=255)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.grid(False)
+    for s in ax.spines.values():
+        s.set_visible(color is not None)
+        if color is not None:
+            s.set_color(color), s.set_linewidth(2.5)
+    if title:
+        ax.set_title(title, fontsize=7.5, color=color or "black", fontweight="normal")
+
+
+# --------------------------------------------------------------------------------------------
+# Data exploration
+
+@_styled
+def plot_class_balance(counts_df: pd.DataFrame) -> Figure:
+    """Images per class and split under the majority protocol, and what the protocol drops."""
+    emotions = counts_df[~counts_df["class"].isin(list(EXTRA_COLUMNS) + ["excluded by protocol"])]
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 1])
+    sns.barplot(data=emotions, x="class", y="majority", hue="split", ax=ax1)
+    ax1.set(title="Images per class (FER+ majority labels)", xlabel="", ylabel="images")
+    ax1.tick_params(axis="x", rotation=30)
+    for c in ax1.containers:
+        ax1.bar_label(c, fontsize=6, padding=1)
+    dropped = counts_df[counts_df["class"].isin(list(EXTRA_COLUMNS) + ["excluded by protocol"])].copy()
+    dropped["images"] = np.where(dropped["class"] == "excluded by protocol", dropped["majority"],
+                                 dropped["plurality"])
+    dropped["what"] = dropped["class"].replace({"excluded by protocol": "no majority / not a face",
+                                                "unknown": "top vote: unknown", "NF": "top vote: not a face"})
+    sns.barplot(data=dropped, x="what", y="images", hue="split", ax=ax2, legend=False)
+    ax2.set(title="Left out by the protocol", xlabel="", ylabel="images")
+    ax2.tick_params(axis="x", rotation=30)
+    return fig
+
+
+@_styled
+def plot_samples_per_class(x, y, classes, per_class: int = 6, seed: int = 0) -> Figure:
+    """A few random faces of every class: what the labels look like in practice."""
+    x, y = _faces(x), np.asarray(y)
+    rng = np.random.default_rng(seed)
+    fig = Figure(figsize=(1.2 * per_class + 1.2, 1.25 * len(classes)), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(classes), per_class, squeeze=False))
+    for i, name in enumerate(classes):
+        idx = np.flatnonzero(y == i)
+        pick = rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
+        for j in range(per_class):
+            ax = axes[i, j]
+            if j < len(pick):
+                _face_axis(ax, x[pick[j]])
+            else:
+                ax.axis("off")
+            if j == 0:
+                ax.axis("on"), ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+                ax.set_ylabel(f"{name}\n({len(idx)})", fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle("Random faces per class", fontweight="bold")
+    return fig
+
+
+@_styled
+def plot_pixel_stats(x_by_split: dict) -> Figure:
+    """Intensity histograms and the mean face per split: are the splits alike?"""
+    n = len(x_by_split)
+    fig = Figure(figsize=(5 + 2.2 * n, 3.4), layout="constrained")
+    gs = fig.add_gridspec(1, n + 2)
+    ax = fig.add_subplot(gs[0, :2])
+    for split, x in x_by_split.items():
+        x = np.asarray(x)
+        hist = np.bincount(x.ravel(), minlength=256) / max(x.size, 1)
+        ax.plot(np.arange(256), hist, label=f"{split}: mean {x.mean():.0f}, std {x.std():.0f}")
+    ax.set(title="Pixel intensities", xlabel="intensity", ylabel="share of pixels", xlim=(0, 255))
+    ax.legend(fontsize=7)
+    for i, (split, x) in enumerate(x_by_split.items()):
+        a = fig.add_subplot(gs[0, i + 2])
+        _face_axis(a, _faces(x).mean(axis=0), f"mean face: {split}\n({len(x)} images)")
+    return fig
+
+
+@_styled
+def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0) -> Figure:
+    """How far annotators agree per class, and example vote rows with the label the protocol keeps."""
+    votes = np.asarray(votes, dtype=np.float32)
+    cols = list(classes) + list(EXTRA_COLUMNS)
+    cleaned = clean_votes(votes)
+    total = np.maximum(cleaned.sum(axis=1), 1)
+    share = cleaned.max(axis=1) / total
+    top = cleaned.argmax(axis=1)
+    maj = majority_labels(votes)
+    bands = pd.cut(share, [0, 0.5, 0.7, 0.9, 1.0], include_lowest=True,
+                   labels=["≤50% (excluded)", "50–70%", "70–90%", "≥90%"])
+    df = pd.crosstab(pd.Categorical(np.array(cols)[top], categories=cols), bands, normalize="index")
+    fig = Figure(figsize=(13, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.2, 1])
+    df.plot.barh(stacked=True, ax=ax1, color=sns.color_palette("RdYlGn", 4), width=0.8)
+    ax1.invert_yaxis()
+    ax1.set(title="Share of votes for the top class (by top class)", xlabel="share of images", ylabel="")
+    ax1.legend(title="agreement", fontsize=7, title_fontsize=7, loc="upper center",
+               bbox_to_anchor=(0.5, -0.14), ncol=4)
+    rng = np.random.default_rng(seed)
+    pick = []
+    for wanted, k in ((maj >= 0, examples - examples // 2), (maj < 0, examples // 2)):  # kept and excluded
+        idx = np.flatnonzero(wanted & (votes.sum(axis=1) > 0))
+        pick += list(rng.choice(idx, min(len(idx), k), replace=False))
+    ax2.axis("off")
+    if pick:
+        short = [c[:5] for c in cols]
+        cells = [[f"{v:g}" for v in votes[i]] + [classes[maj[i]] if maj[i] >= 0 else "excluded"] for i in pick]
+        table = ax2.table(cellText=cells, colLabels=short + ["label"], loc="center", cellLoc="center",
+                          colWidths=[0.07] * len(short) + [0.2])
+        table.auto_set_font_size(False)
+        table.set_fontsize(7)
+        table.scale(1, 1.4)
+    ax2.set_title("Example votes (10 annotators) → majority label")
+    return fig
+
+
+@_styled
+def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3) -> Figure:
+    """Real faces through the model's own ``aug_*`` layers (training mode): what training sees."""
+    x = _faces(x)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(x), min(n, len(x)), replace=False)
+    faces = x[idx].astype("float32")[..., None]
+    augs = [l for l in model.layers if l.name.startswith("aug_")]
+    rows = [("original", faces)]
+    for d in range(draws if augs else 0):
+        out = faces
+        for layer in augs:
+            out = layer(out, training=True)
+        rows.append((f"augmented #{d + 1}", np.clip(np.asarray(out), 0, 255)))
+    fig = Figure(figsize=(1.3 * len(idx) + 1, 1.4 * len(rows)), layout="constrained")
+    axes = fig.subplots(len(rows), len(idx), squeeze=False)
+    for r, (name, imgs) in enumerate(rows):
+        for c in range(len(idx)):
+            _face_axis(axes[r, c], imgs[c, ..., 0])
+            if c == 0:
+                axes[r, c].set_ylabel(name, fontsize=8)
+    names = ", ".join(l.name.removeprefix("aug_") for l in augs) or "none (model has no aug_* layers)"
+    fig.suptitle(f"Augmentation: {names}", fontweight="bold")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+@_styled
+def plot_history(history_df: pd.DataFrame) -> Figure:
+    """Accuracy and loss per epoch, train against validation (plus macro F1 and the learning rate if logged)."""
+    h = history_df.copy()
+    epoch = h["epoch"] if "epoch" in h else pd.Series(np.arange(1, len(h) + 1))
+    panels = [("accuracy", ["accuracy", "val_accuracy", "val_macro_f1"]), ("loss", ["loss", "val_loss"])]
+    if "learning_rate" in h or "lr" in h:
+        panels.append(("learning rate", ["learning_rate", "lr"]))
+    fig = Figure(figsize=(4.3 * len(panels), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, cols) in zip(axes, panels):
+        for col in cols:
+            if col in h and h[col].notna().any():
+                label = {"accuracy": "train", "loss": "train", "val_accuracy": "validation",
+                         "val_loss": "validation", "val_macro_f1": "validation macro F1"}.get(col, col)
+                ax.plot(epoch, h[col], marker="o" if len(h) < 30 else None, ms=3, label=label,
+                        ls="--" if col == "val_macro_f1" else "-")
+        ax.set(title=title, xlabel="epoch")
+        if title == "learning rate" and (h.get("learning_rate", h.get("lr")) > 0).all():
+            ax.set_yscale("log")
+        if ax.lines:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
+    if "val_accuracy" in h and h["val_accuracy"].notna().any():
+        best = int(h["val_accuracy"].to_numpy().argmax())
+        axes[0].axvline(epoch.iloc[best], color="gray", lw=0.8, ls=":")
+        axes[0].annotate(f"best {h['val_accuracy'].iloc[best]:.3f}", (epoch.iloc[best], h["val_accuracy"].iloc[best]),
+                         fontsize=7, xytext=(4, -12), textcoords="offset points")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+@_styled
+def plot_confusion(cm, classes, normalize: bool = False, title: str | None = None) -> Figure:
+    """Confusion matrix; ``normalize`` divides each row by its support (recall on the diagonal)."""
+    cm = np.asarray(cm, dtype=float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
+                xticklabels=classes, yticklabels=classes, ax=ax, cbar_kws={"shrink": 0.8},
+                vmin=0, vmax=1 if normalize else None, annot_kws={"fontsize": 8})
+    ax.set(xlabel="predicted", ylabel="true",
+           title=title or ("Confusion matrix (row-normalised)" if normalize else "Confusion matrix (counts)"))
+    ax.tick_params(axis="x", rotation=45)
+    ax.tick_params(axis="y", rotation=0)
+    return fig
+
+
+@_styled
+def plot_predictions_grid(x, y_true, probs, classes, n: int = 16, seed: int = 0) -> Figure:
+    """Random right and wrong predictions (half each when possible), with their confidence."""
+    x, y_true, probs = _faces(x), np.asarray(y_true), np.asarray(probs)
+    pred = probs.argmax(axis=1)
+    rng = np.random.default_rng(seed)
+    right, wrong = np.flatnonzero(pred == y_true), np.flatnonzero(pred != y_true)
+    n_wrong = min(len(wrong), n // 2 if len(right) >= n - n // 2 else n - len(right))
+    n_right = min(len(right), n - n_wrong)
+    idx = np.concatenate([rng.choice(right, n_right, replace=False),
+                          rng.choice(wrong, n_wrong, replace=False)]).astype(int)
+    cols = min(8, max(len(idx), 1))
+    rows = max(1, -(-len(idx) // cols))
+    fig = Figure(figsize=(1.45 * cols, 1.75 * rows + 0.3), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(idx):]:
+        ax.axis("off")
+    for ax, i in zip(axes, idx):
+        ok = pred[i] == y_true[i]
+        _face_axis(ax, x[i], f"true: {classes[y_true[i]]}\npred: {classes[pred[i]]} {probs[i, pred[i]]:.2f}",
+                   color="tab:green" if ok else "tab:red")
+    fig.suptitle(f"Predictions: {n_right} right (green), {n_wrong} wrong (red)", fontweight="bold")
+    return fig
+
+
+@_styled
+def plot_confused_pairs(x, y_true, y_pred, classes, k: int = 4, per_pair: int = 6, seed: int = 0) -> Figure:
+    """Faces from the ``k`` most frequent (true → predicted) mistakes: are the labels or the model wrong?"""
+    x, y_true, y_pred = _faces(x), np.asarray(y_true), np.asarray(y_pred)
+    wrong = y_true != y_pred
+    pairs = pd.Series(list(zip(y_true[wrong], y_pred[wrong])), dtype=object).value_counts().head(k)
+    rng = np.random.default_rng(seed)
+    rows = max(len(pairs), 1)
+    fig = Figure(figsize=(1.3 * per_pair + 1.8, 1.45 * rows + 0.3), layout="constrained")
+    axes = fig.subplots(rows, per_pair, squeeze=False)
+    if not len(pairs):
+        for ax in axes.ravel():
+            ax.axis("off")
+        axes[0, 0].text(0, 0.5, "no mistakes", transform=axes[0, 0].transAxes)
+    for r, ((t, p), count) in enumerate(pairs.items()):
+        idx = np.flatnonzero((y_true == t) & (y_pred == p))
+        pick = rng.choice(idx, min(per_pair, len(idx)), replace=False)
+        for c in range(per_pair):
+            if c < len(pick):
+                _face_axis(axes[r, c], x[pick[c]])
+            else:
+                axes[r, c].axis("off")
+        axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
+        axes[r, 0].set_ylabel(f"{classes[t]}\n→ {classes[p]}\n({count})", rotation=0, ha="right",
+                              va="center", fontsize=8)
+    fig.suptitle("Most frequent confusions (true → predicted)", fontweight="bold")
+    return fig
+
+
+@_styled
+def plot_reliability(bins_df: pd.DataFrame, ece: float) -> Figure:
+    """Reliability diagram: accuracy against confidence per bin; the gap to the diagonal is miscalibration."""
+    b = bins_df
+    width = (b["bin_upper"] - b["bin_lower"]).to_numpy()
+    centers = ((b["bin_upper"] + b["bin_lower"]) / 2).to_numpy()
+    fig = Figure(figsize=(5, 5.4), layout="constrained")
+    ax, ax2 = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
+    filled = b["count"].to_numpy() > 0
+    ax.bar(centers[filled], b["accuracy"].to_numpy()[filled], width=width[filled], edgecolor="white",
+           color="tab:blue", label="accuracy")
+    ax.bar(centers[filled], (b["confidence"] - b["accuracy"]).to_numpy()[filled],
+           bottom=b["accuracy"].to_numpy()[filled], width=width[filled], color="tab:red", alpha=0.3,
+           edgecolor="tab:red", hatch="//", label="gap to confidence")
+    ax.plot([0, 1], [0, 1], ls="--", color="gray", label="perfect calibration")
+    ax.set(xlim=(0, 1), ylim=(0, 1), ylabel="accuracy", title=f"Reliability diagram (ECE = {ece:.3f})")
+    ax.legend(fontsize=7, loc="upper left")
+    ax2.bar(centers, b["count"], width=width, color="gray", edgecolor="white")
+    ax2.set(xlabel="confidence (top probability)", ylabel="images")
+    return fig
+
+
+@_styled
+def plot_gradcam_grid(samples: list, classes=None, title: str = "Grad-CAM per class") -> Figure:
+    """One row per class of face/heat-map overlays, titled with the prediction (``gradcam.gradcam_samples``)."""
+    if classes is None:
+        classes = list(dict.fromkeys(s["true"] for s in samples))
+    by_class = {c: [s for s in samples if s["true"] == c] for c in classes}
+    per_class = max([len(v) for v in by_class.values()] + [1])
+    fig = Figure(figsize=(1.5 * per_class + 1.3, 1.55 * len(classes) + 0.4), layout="constrained")
+    axes = fig.subplots(len(classes), per_class, squeeze=False)
+    for r, c in enumerate(classes):
+        for j in range(per_class):
+            ax = axes[r, j]
+            if j < len(by_class[c]):
+                s = by_class[c][j]
+                ok = s["pred"] == s["true"]
+                ax.imshow(s["overlay"])
+                ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+                ax.set_title(f"pred: {s['pred']} {s['confidence']:.2f}", fontsize=7,
+                             color="tab:green" if ok else "tab:red", fontweight="normal")
+            else:
+                ax.axis("off")
+        axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
+        axes[r, 0].set_ylabel(c, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title, fontweight="bold")
+    return fig
+
+
+@_styled
+def plot_metrics_vs_references(metrics: dict, references=REFERENCES) -> Figure:
+    """Our test accuracy beside published FER+ results, so a number has a context."""
+    rows = [("ours", metrics["accuracy"], "ours")]
+    if isinstance(metrics.get("tta"), dict) and "accuracy" in metrics["tta"]:
+        rows.append(("ours + flip TTA", metrics["tta"]["accuracy"], "ours"))
+    rows += [(name, acc, "reference") for name, acc in references]
+    df = pd.DataFrame(rows, columns=["model", "accuracy", "kind"]).sort_values("accuracy")
+    fig = Figure(figsize=(7, 0.5 * len(df) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    colors = ["tab:orange" if k == "ours" else "tab:gray" for k in df["kind"]]
+    ax.barh(df["model"], df["accuracy"], color=colors)
+    for y, acc in enumerate(df["accuracy"]):
+        ax.text(acc + 0.005, y, f"{acc:.1%}", va="center", fontsize=8)
+    ax.set(xlim=(0, 1), xlabel="test accuracy (FER+, 8 classes)", title="Accuracy against published results")
+    ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+    return fig

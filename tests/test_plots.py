@@ -1,0 +1,134 @@
+"""Every figure builds from small synthetic inputs, returns a Figure, leaves pyplot empty and saves as PNG."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from fer_helpers import plots
+from fer_helpers.data import Dataset, LoadReport
+from fer_helpers.labels import FERPLUS_CLASSES
+from fer_helpers.model import build
+
+CLASSES = list(FERPLUS_CLASSES)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (80, 48, 48), dtype=np.uint8)
+    y = np.arange(80) % 8
+    probs = rng.dirichlet(np.ones(8), 80)
+    probs[np.arange(40), y[:40]] += 2  # half of them right
+    return x, y, probs / probs.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def votes():
+    rng = np.random.default_rng(1)
+    v = np.zeros((200, 10), np.float32)
+    for row in v:
+        for vote in rng.choice(10, 10, p=np.r_[np.full(8, 0.11), 0.06, 0.06]):
+            row[vote] += 1
+    v[:50] = 0
+    v[np.arange(50), np.arange(50) % 8] = 10  # unanimous ones
+    return v
+
+
+def _check(fig, tmp_path, name):
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == [], "helpers must not leave pyplot figures open"
+    path = plots.save_figure(fig, tmp_path / "sub" / f"{name}.png")
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.size[0] > 200 and img.size[1] > 100
+
+
+def test_data_figures(tmp_path, faces, votes):
+    x, y, _ = faces
+    ds = Dataset(tmp_path, tuple(CLASSES), {"train": x[:100], "test": x[:40]},
+                 {"train": votes[:80], "test": votes[80:120]},
+                 {"train": [str(i) for i in range(80)], "test": [str(i) for i in range(40)]}, LoadReport())
+    _check(plots.plot_class_balance(ds.counts()), tmp_path, "balance")
+    _check(plots.plot_samples_per_class(x, y, CLASSES, per_class=4), tmp_path, "samples")
+    _check(plots.plot_samples_per_class(x[:5], y[:5], CLASSES, per_class=3), tmp_path, "samples_sparse")
+    _check(plots.plot_pixel_stats({"train": x, "test": x[:20]}), tmp_path, "pixels")
+    _check(plots.plot_label_protocol(votes, CLASSES), tmp_path, "protocol")
+
+
+def test_augmentation_uses_the_model_layers(tmp_path, faces):
+    x, _, _ = faces
+    fig = plots.plot_augmentation(build("baseline", augment="seed"), x, n=4)
+    assert "flip" in fig._suptitle.get_text()
+    assert len(fig.axes) == 4 * 4  # original + 3 draws
+    _check(fig, tmp_path, "aug")
+    fig = plots.plot_augmentation(build("baseline", augment="none"), x, n=3)
+    assert "none" in fig._suptitle.get_text() and len(fig.axes) == 3
+    _check(fig, tmp_path, "aug_none")
+
+
+@pytest.mark.parametrize("columns", [
+    ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "val_macro_f1", "learning_rate"],
+    ["accuracy", "loss"],
+    ["epoch", "loss", "val_loss"],
+])
+def test_history_tolerates_missing_columns(tmp_path, columns):
+    full = pd.DataFrame({"epoch": [1, 2, 3], "accuracy": [0.3, 0.5, 0.6], "loss": [1.8, 1.3, 1.1],
+                         "val_accuracy": [0.35, 0.5, 0.55], "val_loss": [1.7, 1.4, 1.2],
+                         "val_macro_f1": [0.2, 0.3, 0.35], "learning_rate": [1e-3, 5e-4, 1e-4]})
+    _check(plots.plot_history(full[columns]), tmp_path, "history")
+
+
+def test_evaluation_figures(tmp_path, faces):
+    from fer_helpers.evaluation import expected_calibration_error
+
+    x, y, probs = faces
+    pred = probs.argmax(axis=1)
+    cm = np.zeros((8, 8), int)
+    np.add.at(cm, (y, pred), 1)
+    cm[3] = 0  # a class without images must not divide by zero
+    fig = plots.plot_confusion(cm, CLASSES, normalize=True)
+    assert np.isfinite(fig.axes[0].collections[0].get_array()).all()
+    _check(fig, tmp_path, "cm_norm")
+    _check(plots.plot_confusion(cm, CLASSES), tmp_path, "cm")
+    fig = plots.plot_predictions_grid(x, y, probs, CLASSES, n=10)
+    assert "5 right" in fig._suptitle.get_text() and "5 wrong" in fig._suptitle.get_text()
+    _check(fig, tmp_path, "pred")
+    _check(plots.plot_predictions_grid(x[:3, ..., None], y[:3], probs[:3], CLASSES, n=16), tmp_path, "pred_few")
+    _check(plots.plot_confused_pairs(x, y, pred, CLASSES, k=3), tmp_path, "pairs")
+    _check(plots.plot_confused_pairs(x, y, y, CLASSES), tmp_path, "pairs_none")
+    ece, bins = expected_calibration_error(y, probs)
+    fig = plots.plot_reliability(bins, ece)
+    assert f"{ece:.3f}" in fig.axes[0].get_title()
+    _check(fig, tmp_path, "reliability")
+
+
+def test_gradcam_grid_and_references(tmp_path, faces):
+    x, _, _ = faces
+    overlay = np.dstack([x[0]] * 3)
+    samples = [{"true": c, "pred": CLASSES[(i + j) % 8], "confidence": 0.5, "overlay": overlay}
+               for i, c in enumerate(CLASSES[:3]) for j in range(2)]
+    fig = plots.plot_gradcam_grid(samples, CLASSES[:3])
+    assert len(fig.axes) == 6
+    _check(fig, tmp_path, "gradcam")
+    fig = plots.plot_metrics_vs_references({"accuracy": 0.8, "tta": {"accuracy": 0.81}})
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "ours" in labels and "ours + flip TTA" in labels and len(labels) == 2 + len(plots.REFERENCES)
+    _check(fig, tmp_path, "references")
+
+
+def test_style_is_scoped_and_settable():
+    import matplotlib as mpl
+
+    before = mpl.rcParams["axes.titleweight"]
+    plots.plot_confusion(np.eye(2), ["a", "b"])
+    assert mpl.rcParams["axes.titleweight"] == before
+    with mpl.rc_context():
+        plots.set_style()
+        assert mpl.rcParams["axes.titleweight"] == "bold"
+    assert list(plots.class_palette(CLASSES)) == CLASSES
