@@ -162,7 +162,8 @@ def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0) -> Fig
     maj = majority_labels(votes)
     bands = pd.cut(share, [0, 0.5, 0.7, 0.9, 1.0], include_lowest=True,
                    labels=["≤50% (excluded)", "50–70%", "70–90%", "≥90%"])
-    df = pd.crosstab(pd.Categorical(np.array(cols)[top], categories=cols), bands, normalize="index")
+    names = list(classes) + [f"{c} (always excluded)" for c in EXTRA_COLUMNS]
+    df = pd.crosstab(pd.Categorical(np.array(names)[top], categories=names), bands, normalize="index")
     fig = Figure(figsize=(13, 4.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.2, 1])
     df.plot.barh(stacked=True, ax=ax1, color=sns.color_palette("RdYlGn", 4), width=0.8)
