@@ -1,0 +1,235 @@
+"""The report pipeline's machinery, fast: params and overrides, notebook execution errors, merging,
+the offline HTML (no external URL), the table of contents. The real end-to-end run is in
+tests/test_pipeline.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from fer_helpers import pipeline as P
+from fer_helpers.errors import FerError
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def write_params(tmp_path: Path, **extra) -> Path:
+    params = {"run_name": "t", "data_dir": None, "model_dir": None, "train": True, "seed": 1,
+              "eval_subset": 10, "tta": False, "training": {"epochs": 2, "batch_size": 16}}
+    params.update(extra)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters
+
+def test_shipped_profiles_are_valid():
+    for name in ("smoke", "full"):
+        p = P.load_params(PROJECT / "notebooks" / "params" / f"{name}.yaml")
+        assert p["run_name"] == name
+        assert set(p) == set(P.PARAMETERS)
+    assert P.load_params()["train"] is False            # `fer report` default: the shipped model
+    assert P.load_params("smoke")["run_name"] == "smoke"  # a profile name works too
+
+
+def test_overrides_are_parsed_as_yaml():
+    got = P.parse_overrides([("train", "true"), ("seed", "7"), ("eval_subset", "null"),
+                             ("training.epochs", "3"), ("run_name", "my-run"), ("data_dir", "/x/y")])
+    assert got == {"train": True, "seed": 7, "eval_subset": None, "training.epochs": 3,
+                   "run_name": "my-run", "data_dir": "/x/y"}
+    with pytest.raises(FerError, match="not valid YAML"):
+        P.parse_overrides([("seed", "[1")])
+
+
+def test_overrides_apply_nested_and_leave_the_input_alone(tmp_path):
+    path = write_params(tmp_path)
+    p = P.load_params(path, {"training.epochs": 5, "training.learning_rate": 0.01, "seed": 3})
+    assert p["training"]["epochs"] == 5 and p["training"]["learning_rate"] == 0.01
+    assert p["training"]["batch_size"] == 16 and p["seed"] == 3
+    base = {"run_name": "t", "train": True, "seed": 1, "training": {"epochs": 1}}
+    P.apply_overrides(base, {"training.epochs": 9})
+    assert base["training"]["epochs"] == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"epochs": 3}, "unknown parameter 'epochs'"),
+    ({"train": "yes please"}, "train must be bool"),
+    ({"seed": 1.5}, "seed must be int"),
+    ({"seed": True}, "seed must be int"),
+    ({"eval_subset": 0}, "eval_subset must be a positive"),
+    ({"run_name": "../escape"}, "run_name must be a folder name"),
+    ({"training.epocs": 3}, "unknown training parameter"),
+    ({"training.labels": "votes"}, "training.labels must be one of"),
+    ({"train": False}, "model_dir must name the model folder"),
+])
+def test_bad_params_fail_early_with_a_clear_message(tmp_path, overrides, message):
+    with pytest.raises(FerError, match=re.escape(message)):
+        P.load_params(write_params(tmp_path), overrides)
+
+
+def test_bad_params_files(tmp_path):
+    with pytest.raises(FerError, match="params file not found"):
+        P.load_params(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run_name: [unclosed\n")
+    with pytest.raises(FerError, match="not valid YAML"):
+        P.load_params(bad)
+    bad.write_text("- a list\n")
+    with pytest.raises(FerError, match="expected a mapping"):
+        P.load_params(bad)
+    bad.write_text("run_name: x\n")
+    with pytest.raises(FerError, match="missing parameter"):
+        P.load_params(bad)
+
+
+def test_notebook_parameters_make_paths_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    p = P.load_params(write_params(tmp_path))
+    nbp = P.notebook_parameters(p, "out")
+    assert nbp["output_dir"] == str(tmp_path / "out")
+    assert nbp["model_dir"] == str(tmp_path / "out" / "model")   # null + train: inside the run folder
+    (tmp_path / "m").mkdir()
+    nbp = P.notebook_parameters(P.load_params(write_params(tmp_path, train=False, model_dir="m")))
+    assert nbp["model_dir"] == str(tmp_path / "m")
+    assert nbp["output_dir"] == str(tmp_path / "reports" / "t")
+    with pytest.raises(FerError, match="not found"):
+        P.notebook_parameters(P.load_params(write_params(tmp_path, train=False, model_dir="missing")))
+    (tmp_path / "m" / "checkpoints").mkdir()
+    (tmp_path / "m" / "checkpoints" / "state.json").write_text("{}")
+    with pytest.raises(FerError, match="already holds a training run"):
+        P.notebook_parameters(P.load_params(write_params(tmp_path, model_dir="m")))
+
+
+def test_cli_report_is_wired_to_the_pipeline():
+    from fer_helpers import cli
+
+    args = cli.build_parser().parse_args(["report", "--params", "x.yaml", "-p", "train", "true", "--out", "o"])
+    assert args.func is cli.cmd_report and args.param == [["train", "true"]]
+    assert P.parse_overrides(args.param) == {"train": True}
+
+
+def test_cli_returns_2_with_one_line_on_a_bad_parameter(tmp_path, capsys):
+    assert P.run_report_cli(str(write_params(tmp_path)), [("bogus", "1")], str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fer report: error:") and "bogus" in err and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The numbered notebooks
+
+def test_numbered_notebooks_have_one_typed_parameters_cell_with_every_parameter():
+    sources = P.notebook_sources()
+    assert [s.name[:3] for s in sources] == ["01_", "02_", "03_", "04_"]
+    for src in sources:
+        nb = P.to_notebook(src)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, src
+        names = set(re.findall(r"^(\w+)\s*:\s*[\w|\[\], ]+=", tagged[0].source, flags=re.M))
+        assert names == set(P.PARAMETERS), (src.name, names ^ set(P.PARAMETERS))
+        assert "matplotlib.use" not in src.read_text() and "Agg" not in src.read_text()
+        assert sum(c.cell_type == "markdown" for c in nb.cells) >= 4, f"{src.name}: tell the story in prose"
+
+
+def test_slide_cells_make_a_deck_of_10_to_15_slides():
+    cells = [nbformat.v4.new_markdown_cell("# title", metadata={"slideshow": {"slide_type": "slide"}})]
+    for src in P.notebook_sources():
+        cells += P.to_notebook(src).cells
+    nb = nbformat.v4.new_notebook(cells=cells)
+    deck = P.slides_notebook(nb)
+    n = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in deck.cells)
+    assert 10 <= n <= 15
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution and errors
+
+TINY = textwrap.dedent('''\
+    # %% [markdown] slideshow={"slide_type": "slide"}
+    # # 1. Tiny
+    #
+    # Math: $a^2$.
+
+    # %% tags=["parameters"]
+    run_name: str = "x"   # a name
+    seed: int = 0         # a seed
+
+    # %% slideshow={"slide_type": "-"}
+    print(f"run {run_name} seed {seed}")
+
+    # %% [markdown]
+    # ## A section
+
+    # %%
+    value = 6 * 7
+    ''')
+
+
+def test_failing_cell_names_notebook_and_cell_and_keeps_the_partial_notebook(tmp_path):
+    src = tmp_path / "01_broken.py"
+    src.write_text(TINY + '\n# %%\nraise ValueError("deliberate failure")\n\n# %%\nprint("never")\n')
+    out = tmp_path / "out" / "01_broken.ipynb"
+    with pytest.raises(FerError) as info:
+        P.execute_notebook(src, out, {"run_name": "t", "seed": 3}, progress=False)
+    msg = str(info.value)
+    assert "01_broken.py" in msg and "cell 6" in msg and "ValueError" in msg and "deliberate failure" in msg
+    assert str(out) in msg
+    nb = nbformat.read(out, as_version=4)  # the partly executed notebook stays
+    texts = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "run t seed 3" in texts and "never" not in texts.replace('"never"', "")
+
+
+def test_run_report_on_tiny_notebooks_renders_offline_html(tmp_path):
+    for i in (1, 2):
+        (tmp_path / f"0{i}_tiny.py").write_text(TINY.replace("# # 1. Tiny", f"# # {i}. Tiny {i}"))
+    (tmp_path / "model").mkdir()
+    out = P.run_report({"run_name": "t", "train": False, "seed": 5, "model_dir": str(tmp_path / "model")},
+                       output_dir=tmp_path / "run", progress=False, pdf=False,
+                       notebooks=sorted(tmp_path.glob("0*_tiny.py")))
+    page = (out / "report.html").read_text()
+    slides = (out / "slides.html").read_text()
+    for doc in (page, slides):
+        # nothing loads from elsewhere: no script or link with a src/href (all inlined), no URL
+        # to http(s) in the markup outside the inlined scripts, no CDN
+        assert not re.search(r"<(script|link)[^>]*(src|href)\s*=", doc)
+        markup = re.sub(r"<script[^>]*>.*?</script>", "", doc, flags=re.S)
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup)
+        assert "cdnjs" not in doc and "unpkg.com" not in doc
+        assert "MathJax" in doc
+        assert "run t seed 5" in doc
+    assert "Reveal.initialize" in slides and "print-pdf" in slides
+    # code hidden, parameters cells gone
+    assert "value = 6 * 7" not in page and "injected-parameters" not in page
+    # title and table of contents with links to both notebooks' headings
+    toc = re.search(r'<nav id="fer-toc".*?</nav>', page, flags=re.S).group(0)
+    assert "1. Tiny 1" in toc and "2. Tiny 2" in toc and "A section" in toc
+    for anchor in re.findall(r'href="#([^"]+)"', toc):
+        assert f'id="{anchor}"' in page
+    assert json.loads((out / "timings.json").read_text()).keys() >= {"01_tiny", "02_tiny", "render_html"}
+
+
+def test_missing_assets_fail_before_running_anything(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_REPORT_ASSETS", str(tmp_path / "nowhere"))
+    with pytest.raises(FerError, match="install_report_tools.sh"):
+        P.run_report(write_params(tmp_path), output_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
+def test_inline_css_embeds_fonts_and_imports(tmp_path):
+    (tmp_path / "fonts").mkdir()
+    (tmp_path / "fonts" / "f.woff").write_bytes(b"wOFF0000")
+    (tmp_path / "fonts" / "f.css").write_text(
+        "@font-face { font-family: 'F'; src: url('f.eot'); src: url('f.eot?#iefix') format('embedded-opentype'),"
+        " url('f.woff') format('woff'), url('f.ttf') format('truetype'); }")
+    (tmp_path / "main.css").write_text("@import url(fonts/f.css);\nbody { background: url(missing.png); }")
+    css = P.inline_css(tmp_path / "main.css")
+    assert "@import" not in css and "data:font/woff;base64," in css
+    assert ".eot" not in css and ".ttf" not in css and "missing.png" not in css
