@@ -175,18 +175,26 @@ class Dataset:
 # --------------------------------------------------------------------------------------------
 # Reading one image
 
-def to_face_array(img: Image.Image) -> tuple[np.ndarray, bool]:
-    """Any PIL image -> ``(48, 48) uint8`` grayscale, and whether it had to be converted."""
-    converted = img.mode != "L" or img.size != (IMAGE_SIZE, IMAGE_SIZE)
+def to_8bit(img: Image.Image) -> Image.Image:
+    """Upright (EXIF), 8-bit, opaque: 16-bit scaled down, transparency put on white.
+
+    Shared by the data layer and by ``faces.load_image`` so both read odd files the same way.
+    """
     img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if arr.max() > 255 else 255.0
         img = Image.fromarray(np.clip(arr * 255.0 / top, 0, 255).astype(np.uint8))
     elif img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, rgba)
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return img
+
+
+def to_face_array(img: Image.Image) -> tuple[np.ndarray, bool]:
+    """Any PIL image -> ``(48, 48) uint8`` grayscale, and whether it had to be converted."""
+    converted = img.mode != "L" or img.size != (IMAGE_SIZE, IMAGE_SIZE)
+    img = to_8bit(img)
     if img.mode != "L":
         img = img.convert("L")
     if img.size != (IMAGE_SIZE, IMAGE_SIZE):

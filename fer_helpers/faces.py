@@ -16,9 +16,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from .data import IMAGE_EXTENSIONS
+from .data import IMAGE_EXTENSIONS, to_8bit
 from .errors import FerError
 from .labels import FERPLUS_CLASSES
 
@@ -51,14 +51,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     try:
         with Image.open(p) as img:
             img.load()
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                arr = np.asarray(img, dtype=np.float64)
-                top = 65535.0 if arr.max() > 255 else 255.0
-                img = Image.fromarray(np.clip(arr * 255.0 / top, 0, 255).astype(np.uint8))
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            img = to_8bit(img)
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
         raise FerError(f"{p}: not an image (or a format Pillow cannot read)") from None
