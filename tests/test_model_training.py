@@ -182,3 +182,16 @@ def test_resume_after_the_process_is_killed(tmp_path):
     hist = pd.read_csv(out / "history.csv")
     assert list(hist["epoch"]) == list(range(1, 41))[: len(hist)] and len(hist) > done
     assert (out / "metrics.json").is_file()
+
+
+def test_fer_train_with_the_smoke_profile_on_the_real_data(tmp_path, shared_data):
+    """What CI promises a user: `fer train --params notebooks/params/smoke.yaml` trains and ships a folder."""
+    out = tmp_path / "smoke"
+    run = subprocess.run([sys.executable, "-m", "fer_helpers.cli", "train", "--params", "notebooks/params/smoke.yaml",
+                          "--data", str(shared_data), "--out", str(out), "-p", "epochs", "1", "-p", "train_subset", "300"],
+                         cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "epoch 1/1" in run.stdout and f"model folder: {out}" in run.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 3137  # the whole FER+ test set under the majority protocol
+    assert metrics["validation"]["n"] == 300  # the smoke profile's valid_subset
