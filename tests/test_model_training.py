@@ -184,8 +184,9 @@ def test_resume_after_the_process_is_killed(tmp_path):
     assert (out / "metrics.json").is_file()
 
 
-def test_fer_train_with_the_smoke_profile_on_the_real_data(tmp_path, shared_data):
+def test_fer_train_with_the_smoke_profile_on_the_real_data(tmp_path, shared_data, real_cache_dir, monkeypatch):
     """What CI promises a user: `fer train --params notebooks/params/smoke.yaml` trains and ships a folder."""
+    monkeypatch.setenv("FER_CACHE_DIR", str(real_cache_dir))  # decode the 35k PNGs once per test session
     out = tmp_path / "smoke"
     run = subprocess.run([sys.executable, "-m", "fer_helpers.cli", "train", "--params", "notebooks/params/smoke.yaml",
                           "--data", str(shared_data), "--out", str(out), "-p", "epochs", "1", "-p", "train_subset", "300"],
