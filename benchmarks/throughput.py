@@ -3,7 +3,9 @@
     python benchmarks/throughput.py models/default [--batch 128] [--steps 20]
 
 Prints training images/s (one optimiser step per batch, augmentation on), inference images/s at
-batch 256, and single-image latency (median and p95 of ``model(x, training=False)``).
+batch 256, single-face latency (median and p95 of ``model(x, training=False)``), and the latency
+of a whole photo (face detection + classification, ``faces.predict_faces``) on scikit-image's
+astronaut photo (512x512, one face).
 """
 
 from __future__ import annotations
@@ -48,10 +50,24 @@ def main() -> None:
         t = time.perf_counter()
         model(one, training=False)
         lat.append((time.perf_counter() - t) * 1000)
+    from skimage import data as skdata
+
+    from fer_helpers.faces import predict_faces
+
+    photo = skdata.astronaut()
+    predict_faces(photo, model, classes)
+    photo_ms = []
+    for _ in range(20):
+        t = time.perf_counter()
+        found = predict_faces(photo, model, classes)
+        photo_ms.append((time.perf_counter() - t) * 1000)
+
     print(f"model: {args.model_dir} ({model.count_params():,} parameters, backend {keras.backend.backend()})")
     print(f"training:  {train_ips:8.0f} images/s (batch {args.batch}) -> {28385 / train_ips / 60:.1f} min per FER+ epoch")
     print(f"inference: {infer_ips:8.0f} images/s (batch 256)")
     print(f"latency:   {np.median(lat):8.2f} ms median, {np.percentile(lat, 95):.2f} ms p95 (one image)")
+    print(f"photo:     {np.median(photo_ms):8.1f} ms median for detection + classification "
+          f"({photo.shape[1]}x{photo.shape[0]} px, {len(found)} face)")
 
 
 if __name__ == "__main__":
