@@ -34,7 +34,9 @@ def cmd_train(args) -> int:
     overrides = _key_values(args.param)
     out = args.out or params.get("model_dir") or f"models/{params.get('run_name', 'default')}"
     data = args.data or params.get("data_dir")
-    fit(params, data_dir=data, out_dir=out, resume=args.resume, **overrides)
+    # Keras' per-batch bar (with time left) on a terminal; one line per epoch in a log file.
+    verbose = 1 if sys.stdout.isatty() else 2
+    fit(params, data_dir=data, out_dir=out, resume=args.resume, verbose=verbose, **overrides)
     print(f"model folder: {out}")
     return 0
 
