@@ -68,16 +68,16 @@ plots.save_figure(fig, figures / "gradcam_per_class.png")
 fig
 
 # %% [markdown]
-# **What the maps show.** For a trained model, the maps sit on the parts of the face that carry
-# each expression in the Facial Action Coding System: the mouth and its corners for happiness
-# (smile) and surprise (open mouth), the eyes and brows for surprise and fear, the brow and the
-# region between the eyes for anger, the nose and upper lip for disgust, and one side of the
-# mouth for contempt, the only asymmetric expression. Neutral faces often give diffuse maps:
-# neutral is recognised by the *absence* of those cues. Maps on hair, background or image borders
-# are a warning sign (a shortcut learned from how the photos were taken, not from the face);
-# they are more frequent among the wrong predictions and for the rare classes. A model trained
-# for a few epochs on a subset (the smoke profile) has not learned these regions yet, and its maps
-# are correspondingly blurry.
+# **What the maps show.** For the shipped model (`models/default`, full profile) the evidence sits
+# mostly on the **lower-central face**: the open mouth for surprise and happiness (the smile), the
+# mouth and upper lip for anger and disgust, the nose and mouth region for neutral and sadness.
+# Eyes and brows, which the Facial Action Coding System ties to surprise, fear and anger, carry
+# less weight than one would expect; at 48 x 48 pixels the mouth is the largest, most contrasted
+# cue. The rare classes are where the maps go astray: contempt and fear maps wander to the
+# forehead, a cheek or a hand in front of the face, and these are also the classes the model most
+# often gets wrong. Maps on hair, background or image borders would be a warning sign of a
+# shortcut learned from how the photos were taken. A model trained for a few epochs on a subset
+# (the smoke profile) has not learned these regions yet, and its maps are correspondingly blurry.
 #
 # Grad-CAM is coarse (one value per 8 x 8 pixel patch here) and shows correlation, not cause: it
 # tells where the evidence was, not why the model weighed it as it did.
@@ -124,5 +124,5 @@ display(pd.Series(pipeline.read_timings(output_dir), name="seconds", dtype=float
 # - FER+ votes give cleaner labels than FER2013's; the protocol decides which images count
 # - a small VGG-style CNN with soft labels, class weights and augmentation trains on a CPU
 # - rare classes (contempt, disgust, fear) remain the weak spot: read macro F1, not only accuracy
-# - Grad-CAM puts the evidence on mouth, eyes and brows for a trained model
+# - Grad-CAM puts most of the evidence on the mouth; rare classes get scattered maps
 # - one command rebuilds everything: `fer report --params notebooks/params/full.yaml`
