@@ -240,13 +240,14 @@ def _table(path, size, faces, detect: bool) -> str:
     head = f"{path} ({size[0]}x{size[1]})"
     if not faces:
         return f"{head}: no face found"
+    classes = list(faces[0]["probabilities"])
     lines = [f"{head}: {len(faces)} face{'s' if len(faces) > 1 else ''}" + ("" if detect else " (whole image)"),
-             f"  {'face':<5}{'box (x, y, w, h)':<22}{'expression':<12}{'conf':>6}   runner-up"]
+             f"  {'face':<5}{'box (x, y, w, h)':<22}{'expression':<12}{'conf':>6}  "
+             + " ".join(f"{c[:4]:>5}" for c in classes)]
     for i, f in enumerate(faces, start=1):
-        ranked = sorted(f["probabilities"].items(), key=lambda kv: -kv[1])
-        second = f"{ranked[1][0]} {ranked[1][1]:.2f}" if len(ranked) > 1 else ""
         box = ", ".join(str(v) for v in f["box"])
-        lines.append(f"  {i:<5}{box:<22}{f['label']:<12}{f['confidence']:>6.2f}   {second}")
+        probs = " ".join(f"{f['probabilities'][c]:>5.2f}" for c in classes)
+        lines.append(f"  {i:<5}{box:<22}{f['label']:<12}{f['confidence']:>6.2f}  {probs}")
     return "\n".join(lines)
 
 
