@@ -9,14 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import yaml
-
 from .errors import FerError
-
-
-def _key_values(pairs):
-    """``-p key value`` pairs; values parsed as YAML so numbers, booleans and null work."""
-    return {k: yaml.safe_load(v) for k, v in (pairs or [])}
 
 
 def cmd_data_summary(args) -> int:
@@ -28,10 +21,11 @@ def cmd_data_summary(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from .pipeline import parse_overrides, resolve_params_file
     from .training import fit, load_params
 
-    params = load_params(args.params)
-    overrides = _key_values(args.param)
+    params = load_params(resolve_params_file(args.params))  # a path, or a profile name like "smoke"
+    overrides = parse_overrides(args.param)
     out = args.out or params.get("model_dir") or f"models/{params.get('run_name', 'default')}"
     data = args.data or params.get("data_dir")
     # Keras' per-batch bar (with time left) on a terminal; one line per epoch in a log file.

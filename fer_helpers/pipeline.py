@@ -145,14 +145,10 @@ def resolve_params_file(path: str | os.PathLike | None) -> Path:
 
 def load_params(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
     """Read a params YAML, apply ``overrides`` and check the result (see ``PARAMETERS``)."""
+    from .training import load_params as read_params_file
+
     path = resolve_params_file(path)
-    try:
-        params = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise FerError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(params, dict):
-        raise FerError(f"{path}: expected a mapping of parameters")
-    return check_params(apply_overrides(params, overrides), source=str(path))
+    return check_params(apply_overrides(read_params_file(path), overrides), source=str(path))
 
 
 def _resolve_path(value: str | None, must_exist: bool = False) -> str | None:
