@@ -243,8 +243,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         overrides = {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
     p = training_params(params, **overrides)
     run = _Run(out, p)
-    if run.state and not resume:
-        raise FerError(f"{out} already holds a training run (epoch {run.state.get('epoch')}); "
+    if (run.state or (out / M.MODEL_FILE).is_file()) and not resume:  # never overwrite a model
+        raise FerError(f"{out} already holds a training run (epoch {run.state.get('epoch', '?')}); "
                        "pass --resume to continue it or choose another --out")
     if resume and not run.last_ckpt.is_file():
         print(f"nothing to resume in {out}: starting a new run", flush=True)
