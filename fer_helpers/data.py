@@ -45,10 +45,22 @@ _FERPLUS_DIRS = {"train": "FER2013Train", "valid": "FER2013Valid", "test": "FER2
 _CACHE_VERSION = 1
 
 
+#: The checkout this package lives in: default data, models and notebooks are found from here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
 def default_data_paths() -> list[Path]:
     """Where the data is looked for when no path is given, in order."""
-    project = Path(__file__).resolve().parent.parent
-    return [Path("data/ferplus"), project / "data" / "ferplus", project.parent / "shared" / "data" / "ferplus"]
+    return [Path("data/ferplus"), PROJECT_ROOT / "data" / "ferplus",
+            PROJECT_ROOT.parent / "shared" / "data" / "ferplus"]
+
+
+def seeded_subset(x, y, n: int | None, seed: int):
+    """``n`` images (and their labels) drawn without replacement, in their original order; all if ``n`` is None."""
+    if n is None or n >= len(x):
+        return x, y
+    idx = np.sort(np.random.default_rng(seed).choice(len(x), int(n), replace=False))
+    return x[idx], y[idx]
 
 
 def resolve_data_path(path: str | os.PathLike | None = None) -> Path:

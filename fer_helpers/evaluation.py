@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .data import PROJECT_ROOT
 from .errors import FerError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_model_dir() -> Path:
@@ -129,7 +129,7 @@ def evaluate_model_dir(model_dir: str | os.PathLike | None = None, data: str | o
     the flip-averaged metrics are added under ``"tta"``; the headline numbers stay plain.
     """
     from . import plots
-    from .data import load_dataset
+    from .data import load_dataset, seeded_subset
     from .model import load_model_dir
 
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
@@ -140,9 +140,7 @@ def evaluate_model_dir(model_dir: str | os.PathLike | None = None, data: str | o
     if subset is not None:
         if int(subset) < 1:
             raise FerError(f"subset must be a positive number of images, got {subset}")
-        if subset < len(x):
-            keep = np.sort(np.random.default_rng(seed).choice(len(x), int(subset), replace=False))
-            x, y = x[keep], y[keep]
+        x, y = seeded_subset(x, y, int(subset), seed)
     if not len(x):
         raise FerError(f"split {split!r} of {ds.root} has no image with a majority label")
     out = Path(out) if out is not None else model_dir

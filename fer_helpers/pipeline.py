@@ -36,9 +36,9 @@ from pathlib import Path
 
 import yaml
 
+from .data import PROJECT_ROOT
 from .errors import FerError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = NOTEBOOK_DIR / "params"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"

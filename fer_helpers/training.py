@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from . import model as M
-from .data import load_dataset
+from .data import load_dataset, seeded_subset
 from .errors import FerError
 from .metrics import compute_metrics
 from .reproducibility import run_info
@@ -211,13 +211,6 @@ def strategy_scope(name: str):
     return contextlib.nullcontext()
 
 
-def _subset(x, y, n, seed):
-    if n is None or n >= len(x):
-        return x, y
-    idx = np.sort(np.random.default_rng(seed).choice(len(x), int(n), replace=False))
-    return x[idx], y[idx]
-
-
 def _compile(model, p, steps_per_epoch):
     total = steps_per_epoch * p["epochs"]
     warmup = steps_per_epoch * p["warmup_epochs"]
@@ -255,8 +248,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
     keras.utils.set_random_seed(p["seed"])
     ds = load_dataset(data_dir)
     classes = ds.classes
-    x_tr, y_tr = _subset(*ds.split("train", labels=p["labels"]), p["train_subset"], p["seed"])
-    run.x_val, run.y_val = _subset(*ds.split("valid", labels="majority"), p["valid_subset"], p["seed"] + 1)
+    x_tr, y_tr = seeded_subset(*ds.split("train", labels=p["labels"]), p["train_subset"], p["seed"])
+    run.x_val, run.y_val = seeded_subset(*ds.split("valid", labels="majority"), p["valid_subset"], p["seed"] + 1)
     run.classes = classes
     targets = _targets(y_tr, len(classes))
     sw, probs = None, None
@@ -300,7 +293,7 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     if p["evaluate_test"]:
         splits.append(("test", "test", None, 0))
     for key, split, n, seed in splits:
-        x, y = _subset(*ds.split(split, labels="majority"), n, seed)
+        x, y = seeded_subset(*ds.split(split, labels="majority"), n, seed)
         metrics[key] = compute_metrics(y, best.predict(x[..., None].astype("float32"), batch_size=256, verbose=0),
                                        classes)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
