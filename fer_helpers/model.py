@@ -68,7 +68,7 @@ def build_baseline(num_classes: int = 8, augment: str = "seed", seed: int | None
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(256, activation="relu", name="fc")(x)
     x = layers.Dropout(0.5, name="fc_drop")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probs")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(x)
     return keras.Model(inputs, outputs, name="baseline")
 
 
@@ -94,7 +94,7 @@ def build_default(num_classes: int = 8, augment: str = "default", seed: int | No
     x = layers.BatchNormalization(name="fc_bn")(x)
     x = layers.Activation("relu", name="fc_relu")(x)
     x = layers.Dropout(dropout, name="fc_drop")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probs")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(x)
     return keras.Model(inputs, outputs, name="default")
 
 

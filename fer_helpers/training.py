@@ -41,6 +41,7 @@ DEFAULTS: dict = {
     "train_subset": None,
     "valid_subset": None,
     "strategy": "auto",          # auto | default | mirrored | one_device
+    "precision": "auto",         # auto (bfloat16 where the hardware has it) | float32 | mixed_bfloat16
     "seed": 42,
     "evaluate_test": True,       # measure the test split once, with the best epoch, at the end
 }
@@ -48,6 +49,7 @@ _CHOICES = {
     "model": tuple(M.BUILDERS), "augment": ("none", "seed", "default"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
     "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
+    "precision": ("auto", "float32", "mixed_bfloat16"),
 }
 
 
@@ -211,6 +213,42 @@ def strategy_scope(name: str):
     return contextlib.nullcontext()
 
 
+def resolve_precision(name: str) -> str:
+    """``auto``: mixed bfloat16 on a GPU or a CPU with bfloat16 instructions (1.5x faster here), else float32.
+
+    Without hardware bfloat16 (most laptops) it is emulated and slower, so it is never forced.
+    """
+    if name != "auto":
+        return name
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return "mixed_bfloat16"
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        if jax.default_backend() == "gpu":
+            return "mixed_bfloat16"
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "float32"
+    return "mixed_bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
+
+
+def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
+    """The same network in float32, for a shipped model that runs at full speed on any CPU."""
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        copy = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"])
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _compile(model, p, steps_per_epoch):
     total = steps_per_epoch * p["epochs"]
     warmup = steps_per_epoch * p["warmup_epochs"]
@@ -244,6 +282,7 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         run.state, run.initial_epoch, run.start_wall = {}, 0, 0.0
     run.ckpt_dir.mkdir(parents=True, exist_ok=True)
     run.info = run_info(seed=p["seed"], params=p)  # the commit and versions the run started with
+    run.info["precision"] = resolve_precision(p["precision"])
 
     keras.utils.set_random_seed(p["seed"])
     ds = load_dataset(data_dir)
@@ -264,30 +303,42 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
 
     (out / "params.yaml").write_text(yaml.safe_dump({"training": p}, sort_keys=False))
     (out / M.LABELS_FILE).write_text(json.dumps(classes, indent=2) + "\n")
+    keras.mixed_precision.set_global_policy(run.info["precision"])
+    try:
+        _train(run, p, len(classes), verbose)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    finish(out, ds, p, run)
+    return out
+
+
+def _train(run: "_Run", p: dict, n_classes: int, verbose) -> None:
+    out = run.out
     with strategy_scope(p["strategy"]):
         if run.initial_epoch:
             model = keras.models.load_model(run.last_ckpt)
             print(f"resuming {out} after epoch {run.initial_epoch}", flush=True)
         else:
-            model = M.build(p["model"], num_classes=len(classes), augment=p["augment"], seed=p["seed"])
+            model = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"])
             _compile(model, p, len(run.batches))
-    if run.initial_epoch < p["epochs"] and run.state.get("wait", 0) < p["patience"]:
-        print(f"training {p['model']} ({model.count_params():,} parameters) on {len(x_tr):,} images, "
-              f"validating on {len(run.x_val):,}", flush=True)
-        try:
-            model.fit(run.batches, epochs=p["epochs"], initial_epoch=run.initial_epoch,
-                      callbacks=[_EpochEnd(run)], verbose=verbose)
-        except KeyboardInterrupt:
-            raise FerError(f"training interrupted after epoch {run.state.get('epoch', 0)}; "
-                           f"continue with: fer train --out {out} --resume") from None
-    finish(out, ds, p, run)
-    return out
+    if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:
+        return
+    print(f"training {p['model']} ({model.count_params():,} parameters, {run.info['precision']}) on "
+          f"{len(run.batches.x):,} images, validating on {len(run.x_val):,}", flush=True)
+    try:
+        model.fit(run.batches, epochs=p["epochs"], initial_epoch=run.initial_epoch,
+                  callbacks=[_EpochEnd(run)], verbose=verbose)
+    except KeyboardInterrupt:
+        raise FerError(f"training interrupted after epoch {run.state.get('epoch', 0)}; "
+                       f"continue with: fer train --out {out} --resume") from None
 
 
 def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     """Metrics of the best epoch on validation and (once) test, run info and the model card."""
     best, classes = keras.models.load_model(out / M.MODEL_FILE, compile=False), ds.classes
-    best.save(out / M.MODEL_FILE)  # without the optimizer state: a third of the size, same predictions
+    if any(layer.dtype_policy.name != "float32" for layer in best.layers):
+        best = _float32_copy(best, p, len(classes))
+    best.save(out / M.MODEL_FILE)  # float32, without the optimizer state: a third of the size
     metrics = {}
     splits = [("validation", "valid", p["valid_subset"], p["seed"] + 1)]
     if p["evaluate_test"]:
