@@ -27,7 +27,7 @@ def augmentation(strength: str = "default", seed: int | None = None) -> list[lay
     """Training-time augmentation on 0-255 pixels; every layer is a no-op at inference.
 
     ``"seed"``: what the seed project used (small rotations, flips, brightness/contrast).
-    ``"default"``: adds shifts, zoom and random erasing (occlusion robustness).
+    ``"default"``: adds small shifts and zoom (faces are not perfectly centred in FER2013).
     ``"none"``: nothing.
     """
     if strength == "none":

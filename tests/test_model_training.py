@@ -144,6 +144,21 @@ def test_fit_writes_a_complete_model_folder(tmp_path, label_mode, imbalance):
         fit({"training": TINY}, data_dir=data, out_dir=out, verbose=0)
 
 
+def test_bfloat16_training_ships_a_float32_model(tmp_path):
+    """Mixed precision speeds training up; the shipped model must still be plain float32."""
+    data = tiny_ferplus(tmp_path / "data")
+    out = fit({"training": {**TINY, "epochs": 1, "precision": "mixed_bfloat16"}}, data_dir=data,
+              out_dir=tmp_path / "m", verbose=0)
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored for the caller
+    assert json.loads((out / "run.json").read_text())["precision"] == "mixed_bfloat16"
+    model, _ = load_model_dir(out)
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    last = keras.models.load_model(out / "checkpoints" / "last.keras")
+    assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in last.layers}
+    x = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype("float32")
+    assert model.predict(x, verbose=0).dtype == np.float32
+
+
 def test_same_params_give_the_same_numbers(tmp_path):
     data = tiny_ferplus(tmp_path / "data")
     runs = [fit({"training": {**TINY, "model": "baseline", "epochs": 1}}, data_dir=data,
