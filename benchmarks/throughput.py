@@ -1,8 +1,9 @@
 """Training and inference speed of a model folder on this machine (a benchmark, not a test).
 
-    python benchmarks/throughput.py models/default [--batch 128] [--steps 20]
+    python benchmarks/throughput.py models/default [--batch 128] [--steps 20] [--precision auto]
 
-Prints training images/s (one optimiser step per batch, augmentation on), inference images/s at
+Prints training images/s (one optimiser step per batch, augmentation on, in the precision
+``fer train`` would use: ``auto`` is bfloat16 where the hardware has it), inference images/s at
 batch 256, single-face latency (median and p95 of ``model(x, training=False)``), and the latency
 of a whole photo (face detection + classification, ``faces.predict_faces``) on scikit-image's
 astronaut photo (512x512, one face).
@@ -21,21 +22,27 @@ def main() -> None:
     parser.add_argument("model_dir", nargs="?", default="models/default")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16"])
     args = parser.parse_args()
 
     import keras
 
-    from fer_helpers.model import load_model_dir
+    from fer_helpers.model import build, load_model_dir
+    from fer_helpers.training import resolve_precision
 
     model, classes = load_model_dir(args.model_dir)
+    precision = resolve_precision(args.precision)
+    keras.mixed_precision.set_global_policy(precision)
+    trainee = build(model.name, num_classes=len(classes))  # the same network, as fer train builds it
+    keras.mixed_precision.set_global_policy("float32")
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.batch * args.steps, 48, 48, 1)).astype("float32")
     y = np.eye(len(classes), dtype="float32")[rng.integers(0, len(classes), len(x))]
 
-    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
-    model.fit(x[: args.batch * 2], y[: args.batch * 2], batch_size=args.batch, verbose=0)  # warm-up
+    trainee.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
+    trainee.fit(x[: args.batch * 2], y[: args.batch * 2], batch_size=args.batch, verbose=0)  # warm-up
     t = time.perf_counter()
-    model.fit(x, y, batch_size=args.batch, epochs=1, verbose=0)
+    trainee.fit(x, y, batch_size=args.batch, epochs=1, verbose=0)
     train_ips = len(x) / (time.perf_counter() - t)
 
     model.predict(x[:256], batch_size=256, verbose=0)
@@ -63,7 +70,8 @@ def main() -> None:
         photo_ms.append((time.perf_counter() - t) * 1000)
 
     print(f"model: {args.model_dir} ({model.count_params():,} parameters, backend {keras.backend.backend()})")
-    print(f"training:  {train_ips:8.0f} images/s (batch {args.batch}) -> {28385 / train_ips / 60:.1f} min per FER+ epoch")
+    print(f"training:  {train_ips:8.0f} images/s (batch {args.batch}, {precision}) -> "
+          f"{28385 / train_ips / 60:.1f} min per FER+ epoch")
     print(f"inference: {infer_ips:8.0f} images/s (batch 256)")
     print(f"latency:   {np.median(lat):8.2f} ms median, {np.percentile(lat, 95):.2f} ms p95 (one image)")
     print(f"photo:     {np.median(photo_ms):8.1f} ms median for detection + classification "
