@@ -30,13 +30,13 @@ DEFAULTS: dict = {
     "augment": "default",        # none | seed | default
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
-    "class_weight_power": 0.5,   # weight = (n_max / n_class) ** power; 1 = fully balanced
-    "epochs": 30,
+    "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
+    "epochs": 50,
     "batch_size": 128,
     "learning_rate": 0.002,
     "weight_decay": 0.01,
     "warmup_epochs": 1,
-    "patience": 8,
+    "patience": 15,
     "monitor": "val_accuracy",   # val_accuracy | val_macro_f1
     "train_subset": None,
     "valid_subset": None,
