@@ -28,13 +28,12 @@ def main() -> None:
     import keras
 
     from fer_helpers.model import build, load_model_dir
-    from fer_helpers.training import resolve_precision
+    from fer_helpers.training import precision_policy, resolve_precision
 
     model, classes = load_model_dir(args.model_dir)
     precision = resolve_precision(args.precision)
-    keras.mixed_precision.set_global_policy(precision)
-    trainee = build(model.name, num_classes=len(classes))  # the same network, as fer train builds it
-    keras.mixed_precision.set_global_policy("float32")
+    with precision_policy(precision):
+        trainee = build(model.name, num_classes=len(classes))  # the same network, as fer train builds it
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.batch * args.steps, 48, 48, 1)).astype("float32")
     y = np.eye(len(classes), dtype="float32")[rng.integers(0, len(classes), len(x))]

@@ -175,8 +175,9 @@ def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = Non
         p["model_dir"] = str(Path(p["output_dir"]) / "model")
         return p
     p["model_dir"] = _resolve_path(p["model_dir"], must_exist=not p["train"])
-    held = Path(p["model_dir"])
-    if p["train"] and ((held / "checkpoints" / "state.json").is_file() or (held / "model.keras").is_file()):
+    from .training import holds_run
+
+    if p["train"] and holds_run(p["model_dir"]):
         raise FerError(f"{p['model_dir']} already holds a training run; choose another model_dir "
                        "(-p model_dir DIR), another output folder, or -p train false to report on it")
     return p

@@ -168,6 +168,12 @@ class _EpochEnd(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def holds_run(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a model or a run in progress, which training must not overwrite."""
+    folder = Path(folder)
+    return (folder / M.MODEL_FILE).is_file() or (folder / "checkpoints" / "state.json").is_file()
+
+
 class _Run:
     """The files of one training run in ``out``."""
 
@@ -237,14 +243,21 @@ def resolve_precision(name: str) -> str:
     return "mixed_bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
 
 
+@contextlib.contextmanager
+def precision_policy(name: str):
+    """Build (and train) models in ``name``'s dtype policy; the caller's policy is restored after."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(resolve_precision(name))
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
     """The same network in float32, for a shipped model that runs at full speed on any CPU."""
-    policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")
-    try:
+    with precision_policy("float32"):
         copy = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"])
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
     copy.set_weights(model.get_weights())
     return copy
 
@@ -274,7 +287,7 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         overrides = {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
     p = training_params(params, **overrides)
     run = _Run(out, p)
-    if (run.state or (out / M.MODEL_FILE).is_file()) and not resume:  # never overwrite a model
+    if holds_run(out) and not resume:  # never overwrite a model
         raise FerError(f"{out} already holds a training run (epoch {run.state.get('epoch', '?')}); "
                        "pass --resume to continue it or choose another --out")
     if resume and not run.last_ckpt.is_file():
@@ -303,11 +316,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
 
     (out / "params.yaml").write_text(yaml.safe_dump({"training": p}, sort_keys=False))
     (out / M.LABELS_FILE).write_text(json.dumps(classes, indent=2) + "\n")
-    keras.mixed_precision.set_global_policy(run.info["precision"])
-    try:
+    with precision_policy(run.info["precision"]):
         _train(run, p, len(classes), verbose)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
     finish(out, ds, p, run)
     return out
 
