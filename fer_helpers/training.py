@@ -28,6 +28,7 @@ from .reproducibility import run_info
 DEFAULTS: dict = {
     "model": "default",          # default | baseline
     "augment": "default",        # none | seed | default
+    "dropout": 0.5,              # the dense layer's rate; the conv blocks' rates scale with it
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
     "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
@@ -83,6 +84,8 @@ def training_params(params: dict | None = None, **overrides) -> dict:
     for key in ("epochs", "batch_size"):
         if not isinstance(merged[key], int) or merged[key] < 1:
             raise FerError(f"training.{key} must be a positive integer, got {merged[key]!r}")
+    if not isinstance(merged["dropout"], (int, float)) or not 0 <= merged["dropout"] < 1:
+        raise FerError(f"training.dropout must be a number in [0, 1), got {merged['dropout']!r}")
     return merged
 
 
@@ -257,7 +260,8 @@ def precision_policy(name: str):
 def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
     """The same network in float32, for a shipped model that runs at full speed on any CPU."""
     with precision_policy("float32"):
-        copy = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"])
+        copy = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"],
+                       dropout=p["dropout"])
     copy.set_weights(model.get_weights())
     return copy
 
@@ -329,7 +333,8 @@ def _train(run: "_Run", p: dict, n_classes: int, verbose) -> None:
             model = keras.models.load_model(run.last_ckpt)
             print(f"resuming {out} after epoch {run.initial_epoch}", flush=True)
         else:
-            model = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"])
+            model = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"],
+                            dropout=p["dropout"])
             _compile(model, p, len(run.batches))
     if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:
         return

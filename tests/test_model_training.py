@@ -101,6 +101,18 @@ def test_training_params_are_checked():
         training_params({"training": {"epoch": 3}})
     with pytest.raises(FerError, match="labels must be one of"):
         training_params({"labels": "soft"})
+    with pytest.raises(FerError, match=r"dropout must be a number in \[0, 1\)"):
+        training_params({"dropout": 1.5})
+
+
+@pytest.mark.parametrize("name, rates_at_half", [("default", [0.1, 0.2, 0.3, 0.3, 0.5]),
+                                                 ("baseline", [0.25, 0.25, 0.25, 0.5])])
+def test_one_dropout_number_scales_every_dropout_layer(name, rates_at_half):
+    def rates(model):
+        return [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+
+    assert rates(build(name)) == pytest.approx(rates_at_half)  # the architecture as published
+    assert rates(build(name, dropout=0.25)) == pytest.approx([r / 2 for r in rates_at_half])
 
 
 def test_class_weights_favour_rare_classes_and_average_one():

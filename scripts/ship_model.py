@@ -1,0 +1,70 @@
+"""Ship a finished training run as one of the project's model folders (a maintainer's step).
+
+    python scripts/ship_model.py /work/runs/v3 [--to models/default] [--force]
+
+It copies what a user needs (not the resumable checkpoints) and rewrites the model card under
+the new name. It refuses a run whose validation accuracy does not beat the model it replaces:
+the shipped model is chosen on validation, and the test figure plays no part in the choice.
+Afterwards: `fer evaluate models/default --tta`, `fer report`, and commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fer_helpers.errors import FerError  # noqa: E402
+from fer_helpers.training import model_card, training_params  # noqa: E402
+
+FILES = ("model.keras", "labels.json", "params.yaml", "history.csv", "metrics.json", "run.json")
+
+
+def validation_accuracy(folder: Path) -> float | None:
+    path = folder / "metrics.json"
+    return json.loads(path.read_text())["validation"]["accuracy"] if path.is_file() else None
+
+
+def ship(run: Path, dest: Path, force: bool = False) -> None:
+    missing = [f for f in FILES if not (run / f).is_file()]
+    if missing:
+        raise FerError(f"{run}: not a finished run (missing {', '.join(missing)})")
+    new, old = validation_accuracy(run), validation_accuracy(dest)
+    if old is not None and new <= old and not force:
+        raise FerError(f"{run}: validation accuracy {new:.4f} does not beat {dest}'s {old:.4f}; "
+                       "nothing shipped (--force to ship anyway)")
+    if dest.exists():
+        shutil.rmtree(dest)  # old evaluation figures describe the old model
+    dest.mkdir(parents=True)
+    for name in FILES:
+        shutil.copy2(run / name, dest / name)
+    p = training_params(yaml.safe_load((dest / "params.yaml").read_text()))
+    metrics = json.loads((dest / "metrics.json").read_text())
+    info = json.loads((dest / "run.json").read_text())
+    (dest / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
+    test = metrics.get("test", {}).get("accuracy")
+    print(f"shipped {run} as {dest}: validation {new:.4f} (was {old if old is None else f'{old:.4f}'}), "
+          f"test {'not measured' if test is None else f'{test:.4f}'}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path, help="a finished `fer train --out` folder")
+    ap.add_argument("--to", type=Path, default=Path("models/default"), help="model folder to replace")
+    ap.add_argument("--force", action="store_true", help="ship even if validation accuracy is not higher")
+    args = ap.parse_args(argv)
+    try:
+        ship(args.run, args.to, args.force)
+    except FerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
