@@ -9,6 +9,7 @@ validation), ``checkpoints/last.keras`` + ``state.json`` (what ``resume=True`` c
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 import os
@@ -28,7 +29,7 @@ from .reproducibility import run_info
 DEFAULTS: dict = {
     "model": "default",          # default | baseline
     "augment": "default",        # none | seed | default
-    "dropout": 0.5,              # the dense layer's rate; the conv blocks' rates scale with it
+    "dropout": 0.5,              # dense layer rate, conv blocks scale with it; 0.5 = published nets (full.yaml: 0.3)
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
     "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
@@ -364,6 +365,8 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
                                        classes)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     info = dict(run.info)
+    info["started"] = info.pop("finished")  # run_info() was taken when training began
+    info["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     info.update(wall_seconds=round(run.state.get("wall_seconds", 0.0), 1), epochs_run=run.state.get("epoch"),
                 best_epoch=run.state.get("best_epoch"), parameters=int(best.count_params()),
                 train_images=len(run.batches.x), data_dir=str(ds.root))

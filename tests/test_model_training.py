@@ -149,6 +149,7 @@ def test_fit_writes_a_complete_model_folder(tmp_path, label_mode, imbalance):
     assert metrics["test"]["n"] == 16 and 0 <= metrics["test"]["accuracy"] <= 1
     info = json.loads((out / "run.json").read_text())
     assert info["seed"] == 42 and info["params"]["labels"] == label_mode and "keras" in info["versions"]
+    assert info["started"] <= info["finished"]  # ISO 8601 UTC strings sort as times
     assert yaml.safe_load((out / "params.yaml").read_text())["training"]["imbalance"] == imbalance
     model, classes = load_model_dir(out)
     assert classes == list(L.FERPLUS_CLASSES)
