@@ -23,6 +23,8 @@
 # - **soft labels**: the target is the FER+ vote distribution, not a single class;
 # - **class weights** $w_c = (n_{\max} / n_c)^{p}$ with $p = 0.3$: rare classes count more,
 #   without trading much accuracy on the common ones ($p = 1$ would balance them fully);
+# - **dropout** 0.3 before the dense layer and 0.06 to 0.18 after the convolution blocks, chosen on
+#   validation over the usual 0.5 (86.8% against 87.2%: the augmentation already regularises);
 # - **AdamW** with a short warm-up and a cosine decay of the learning rate over 50 epochs, weight decay;
 # - **bfloat16** arithmetic where the processor has it (1.5x faster on this project's CPU); the
 #   saved model computes in float32, so it runs anywhere;

@@ -69,11 +69,11 @@ fig
 
 # %% [markdown]
 # **What the maps show.** For the shipped model (`models/default`, full profile) the evidence sits
-# mostly on the **lower-central face**: the open mouth for surprise and happiness (the smile), the
-# mouth and upper lip for anger and disgust, the nose and mouth region for neutral and sadness.
-# Eyes and brows, which the Facial Action Coding System ties to surprise, fear and anger, carry
-# less weight than one would expect; at 48 x 48 pixels the mouth is the largest, most contrasted
-# cue. The rare classes are where the maps go astray: contempt and fear maps wander to the
+# mostly on the **lower-central face**: the smile for happiness, the mouth and upper lip for
+# anger and disgust, the nose and mouth region for neutral and sadness. Surprise is the exception:
+# its maps sit on the band of the eyes and the nose rather than on the open mouth. Elsewhere, eyes
+# and brows, which the Facial Action Coding System ties to fear and anger, carry less weight than
+# one would expect; at 48 x 48 pixels the mouth is the largest, most contrasted cue. The rare classes are where the maps go astray: contempt and fear maps wander to the
 # forehead, a cheek or a hand in front of the face, and these are also the classes the model most
 # often gets wrong. Maps on hair, background or image borders would be a warning sign of a
 # shortcut learned from how the photos were taken. A model trained for a few epochs on a subset
