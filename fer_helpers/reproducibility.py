@@ -36,6 +36,10 @@ def git_commit(path: str | os.PathLike | None = None) -> str:
         return "unknown"
 
 
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def run_info(seed: int | None = None, params: dict | None = None) -> dict:
     import keras
 
@@ -47,5 +51,5 @@ def run_info(seed: int | None = None, params: dict | None = None) -> dict:
         "git_commit": git_commit(),
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
                     "cpu_count": os.cpu_count()},
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": utc_now(),
     }

@@ -9,7 +9,6 @@ validation), ``checkpoints/last.keras`` + ``state.json`` (what ``resume=True`` c
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -24,12 +23,12 @@ from . import model as M
 from .data import load_dataset, seeded_subset
 from .errors import FerError
 from .metrics import compute_metrics
-from .reproducibility import run_info
+from .reproducibility import run_info, utc_now
 
 DEFAULTS: dict = {
     "model": "default",          # default | baseline
     "augment": "default",        # none | seed | default
-    "dropout": 0.5,              # dense layer rate, conv blocks scale with it; 0.5 = published nets (full.yaml: 0.3)
+    "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
     "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
@@ -365,8 +364,7 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
                                        classes)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     info = dict(run.info)
-    info["started"] = info.pop("finished")  # run_info() was taken when training began
-    info["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    info.update(started=info.pop("finished"), finished=utc_now())  # run_info() was taken at the start
     info.update(wall_seconds=round(run.state.get("wall_seconds", 0.0), 1), epochs_run=run.state.get("epoch"),
                 best_epoch=run.state.get("best_epoch"), parameters=int(best.count_params()),
                 train_images=len(run.batches.x), data_dir=str(ds.root))
