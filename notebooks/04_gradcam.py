@@ -73,10 +73,11 @@ fig
 # anger and disgust, the nose and mouth region for neutral and sadness. Surprise is the exception:
 # its maps sit on the band of the eyes and the nose rather than on the open mouth. Elsewhere, eyes
 # and brows, which the Facial Action Coding System ties to fear and anger, carry less weight than
-# one would expect; at 48 x 48 pixels the mouth is the largest, most contrasted cue. The rare classes are where the maps go astray: contempt and fear maps wander to the
-# forehead, a cheek or a hand in front of the face, and these are also the classes the model most
-# often gets wrong. Maps on hair, background or image borders would be a warning sign of a
-# shortcut learned from how the photos were taken. A model trained for a few epochs on a subset
+# one would expect; at 48 x 48 pixels the mouth is the largest, most contrasted cue. The rare
+# classes are where the maps go astray: contempt and fear maps wander to the forehead, a cheek or
+# a hand in front of the face, and these are also the classes the model most often gets wrong.
+# Maps on hair, background or image borders would be a warning sign of a shortcut learned from
+# how the photos were taken. A model trained for a few epochs on a subset
 # (the smoke profile) has not learned these regions yet, and its maps are correspondingly blurry.
 #
 # Grad-CAM is coarse (one value per 8 x 8 pixel patch here) and shows correlation, not cause: it
