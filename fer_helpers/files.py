@@ -1,0 +1,131 @@
+"""Writing files so that a kill at any moment leaves the old file or the new one, never half of one.
+
+Every file a user or a resumed run depends on (models, checkpoints, state, histories, metrics,
+figures, reports) is written to a hidden temporary name in the same folder, flushed, and renamed
+into place: a rename within one file system is atomic on POSIX. ``write_new`` is for outputs
+that must not replace anything (annotated copies of a user's photos): it picks a free name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from pathlib import Path
+
+from .errors import FerError
+
+TMP_PREFIX = ".tmp-"
+
+
+def _tmp_name(path: Path) -> Path:
+    # keep the suffix: Keras and Pillow choose the format from it
+    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+
+
+def _fsync(path: Path) -> None:
+    with contextlib.suppress(OSError):  # best effort: some file systems cannot fsync
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path to write; on success it replaces ``path`` in one rename.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    tmp = _tmp_name(path)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """``Path.write_text`` (UTF-8), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj, **kwargs) -> Path:
+    kwargs.setdefault("indent", 2)
+    return write_text(path, json.dumps(obj, **kwargs) + "\n")
+
+
+def save_model(model, path: str | os.PathLike) -> Path:
+    """``model.save(path)`` atomically: a kill mid-save leaves the previous file intact."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return Path(path)
+
+
+def write_new(path: str | os.PathLike, write) -> Path:
+    """Write a file that replaces nothing: ``path`` if free, else ``stem-2.ext``, ``stem-3.ext`` ...
+
+    ``write(tmp)`` writes the content to a temporary path; it is then hard-linked to the first
+    free name (``link`` fails when the name exists, so two processes can never claim the same
+    one) and returns the name used.
+    """
+    path = Path(path)
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
+        _fsync(tmp)
+        n = 1
+        while True:
+            target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                n += 1
+            except OSError as exc:  # a file system without hard links: exclusive create, then copy
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+                    raise
+                try:
+                    with open(target, "xb") as out:
+                        out.write(tmp.read_bytes())
+                    return target
+                except FileExistsError:
+                    n += 1
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def ensure_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Create a folder we will write into; one ``FerError`` line when it cannot be (a file, /proc, read-only)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise FerError(f"{path}: {what} is an existing file, not a folder") from None
+    except OSError as exc:
+        raise FerError(f"{path}: cannot create {what} ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise FerError(f"{path}: {what} is not writable")
+    probe = path / f"{TMP_PREFIX}{os.getpid()}-probe"
+    try:  # /proc and /sys pass the access check but refuse new files
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise FerError(f"{path}: cannot write into {what} ({exc.strerror or exc})") from None
+    return path
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> None:
+    """Delete temporaries a killed process left behind (never a finished file)."""
+    for p in Path(folder).glob(f"{TMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
