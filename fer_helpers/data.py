@@ -14,12 +14,16 @@ keyed by the source files' names, sizes and modification times.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import math
 import os
+import stat
+import threading
+import warnings
 import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +47,9 @@ _SPLIT_ALIASES = {
 }
 _FERPLUS_DIRS = {"train": "FER2013Train", "valid": "FER2013Valid", "test": "FER2013Test"}
 _CACHE_VERSION = 1
+#: Images with more pixels than this are refused before they are decoded: a 12000x12000 photo
+#: takes 2.4 GB once decoded, and a tiny file can declare any size (a decompression bomb).
+MAX_IMAGE_PIXELS = 64_000_000
 
 
 #: The checkout this package lives in: default data, models and notebooks are found from here.
@@ -214,14 +221,66 @@ def to_face_array(img: Image.Image) -> tuple[np.ndarray, bool]:
     return np.asarray(img, dtype=np.uint8), converted
 
 
-def read_image(path: Path) -> tuple[np.ndarray, bool]:
-    """Decode one file; a corrupt or non-image file raises ``FerError`` naming it."""
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks written as ``\\n``: a file named with a line break (Linux allows
+    it) must not turn an error into two lines."""
+    return "\\n".join(text.splitlines())
+
+
+# Image.open is only made under this lock: warnings.catch_warnings swaps the process-wide filter
+# list, and _decode_many opens images from several threads at once (decoding stays parallel).
+_OPEN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike):
+    """The decoded image in ``path``; one ``FerError`` line naming the file when it cannot be one.
+
+    The size is read from the header (``Image.open`` decodes nothing) and checked against
+    ``MAX_IMAGE_PIXELS`` before ``load()``, so a huge photo is refused without the memory it
+    would take. Pillow's DecompressionBombWarning is silenced: our lower cap replaces it with a
+    clear error. Pillow errors raised inside the ``with`` block (converting a damaged file) become
+    the same ``FerError``. Shared by ``read_image`` and ``faces.load_image``: data sets and photos
+    are read alike.
+    """
+    p = Path(path)
+
+    def error(why: str) -> FerError:
+        return FerError(_one_line(f"{p}: {why}"))
+
     try:
-        with Image.open(path) as img:
+        st = p.stat()
+    except FileNotFoundError:
+        raise error("no such file or directory") from None
+    except OSError as exc:
+        raise error(f"cannot read image ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise error("not a file")
+    if st.st_size == 0:
+        raise error("cannot read image: empty file")
+    try:
+        with _OPEN_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(p)
+        with img:
+            w, h = img.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise error(f"image too large: {w}x{h} is {w * h / 1e6:.0f} Mpixels, "
+                            f"the limit is {MAX_IMAGE_PIXELS / 1e6:.0f} Mpixels")
             img.load()
-            return to_face_array(img)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise FerError(f"{path}: cannot read image ({exc.__class__.__name__}: {exc})") from None
+            yield img
+    except UnidentifiedImageError:
+        raise error("cannot read image: not an image (or a format Pillow cannot read)") from None
+    except Image.DecompressionBombError as exc:  # open() itself refuses sizes far above our cap
+        raise error(f"image too large: {exc}") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise error(f"cannot read image: corrupt or truncated ({exc.__class__.__name__}: {exc})") from None
+
+
+def read_image(path: Path) -> tuple[np.ndarray, bool]:
+    """Decode one file; a corrupt, non-image or too large file raises ``FerError`` naming it."""
+    with open_image(path) as img:
+        return to_face_array(img)
 
 
 def _decode_many(paths: list[Path], desc: str, on_error: str, report: LoadReport, split: str):
@@ -276,27 +335,87 @@ def detect_layout(root: Path) -> str:
                    "or fer2013.csv)")
 
 
-def _read_ferplus_labels(label_csv: Path) -> tuple[list[str], np.ndarray]:
+def _shown(value, limit: int = 80) -> str:
+    """``repr`` of file content for an error line, cut short: one field may be 100,000 characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _csv_rows(path: Path):
+    """Yield ``(line number, fields)`` for each non-blank row of a CSV file, or ``(line number,
+    problem)`` (a str) for a row that cannot be read, so that callers raise or skip it like any
+    other malformed row, and the rows after it are still read.
+
+    Unreadable rows: bytes that are not UTF-8 (a latin-1 export), NUL bytes (refused by the csv
+    module before Python 3.11), a field over the csv module's field size limit. The text is
+    decoded with ``surrogateescape`` so a bad byte spoils its row, not the whole file.
+    """
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
+    except OSError as exc:
+        raise FerError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with fh:
+        reader = csv.reader(fh)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader starts afresh on the next line
+                yield reader.line_num, f"not a readable CSV row ({exc})"
+                continue
+            if not row or not "".join(row).strip():
+                continue  # blank line (e.g. a trailing one), not a row
+            if not all(f.isascii() for f in row):
+                try:
+                    "".join(row).encode("utf-8")
+                except UnicodeEncodeError:  # an undecodable byte, kept as a lone surrogate
+                    yield reader.line_num, "not UTF-8 text (binary, or another encoding such as latin-1)"
+                    continue
+            yield reader.line_num, row
+
+
+def _bad_row(message: str, on_error: str, report: LoadReport) -> None:
+    """A malformed row: a ``FerError``, or with ``on_error="skip"`` listed in ``report.skipped``."""
+    if on_error == "raise":
+        raise FerError(message) from None
+    report.skipped.append(message)
+
+
+#: Votes are kept as float32: a count beyond its range would become infinite there.
+_MAX_VOTES = float(np.finfo(np.float32).max)
+
+
+def _vote_counts(fields: list[str]) -> list[float]:
+    """Ten vote counts (label.csv, fer2013new.csv); ``ValueError`` saying what is wrong."""
+    try:
+        counts = [float(v) for v in fields]
+    except ValueError:
+        raise ValueError(f"vote counts must be numbers, got {_shown(fields)}") from None
+    if not all(math.isfinite(c) and 0 <= c <= _MAX_VOTES for c in counts):
+        raise ValueError(f"vote counts must be finite and non-negative, got {_shown(fields)}")
+    return counts
+
+
+def _read_ferplus_labels(label_csv: Path, on_error: str, report: LoadReport) -> tuple[list[str], np.ndarray]:
     if not label_csv.is_file():
         raise FerError(f"{label_csv}: label file missing")
-    names, votes = [], []
-    with open(label_csv, newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip():
-                continue
+    names, votes, n_bad = [], [], 0
+    for lineno, row in _csv_rows(label_csv):
+        try:
+            if isinstance(row, str):
+                raise ValueError(row)
             if len(row) != 12:
-                raise FerError(f"{label_csv}:{lineno}: expected 12 fields (name, box, 10 vote counts), "
-                               f"got {len(row)}")
-            try:
-                counts = [float(v) for v in row[2:]]
-            except ValueError:
-                raise FerError(f"{label_csv}:{lineno}: vote counts must be numbers, got {row[2:]}") from None
-            if not all(math.isfinite(c) and c >= 0 for c in counts):
-                raise FerError(f"{label_csv}:{lineno}: vote counts must be finite and non-negative, got {row[2:]}")
-            names.append(row[0].strip())
-            votes.append(counts)
+                raise ValueError(f"expected 12 fields (name, box, 10 vote counts), got {len(row)}")
+            counts = _vote_counts(row[2:])
+        except ValueError as exc:
+            _bad_row(f"{label_csv}:{lineno}: {exc}", on_error, report)
+            n_bad += 1
+            continue
+        names.append(row[0].strip())
+        votes.append(counts)
     if not names:
-        raise FerError(f"{label_csv}: no label rows")
+        raise FerError(f"{label_csv}: no label rows" + (f" ({n_bad} malformed, skipped)" if n_bad else ""))
     return names, L.ferplus_votes_to_project_order(np.array(votes))
 
 
@@ -306,7 +425,7 @@ def _read_ferplus(root: Path, on_error: str, report: LoadReport):
         d = root / dirname
         if not d.is_dir():
             raise FerError(f"{d}: split folder missing (FER+ layout needs {', '.join(_FERPLUS_DIRS.values())})")
-        row_names, row_votes = _read_ferplus_labels(d / "label.csv")
+        row_names, row_votes = _read_ferplus_labels(d / "label.csv", on_error, report)
         present = {p.name for p in d.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
         missing = [n for n in row_names if n not in present]
         if missing and on_error == "raise":
@@ -372,62 +491,70 @@ def _csv_paths(root: Path) -> tuple[Path, Path | None]:
     return main, (new if new.is_file() else None)
 
 
+def _pixels(text: str) -> np.ndarray:
+    """A Kaggle ``pixels`` field as a 48x48 uint8 image; ``ValueError`` saying what is wrong."""
+    values = text.split()
+    if len(values) != IMAGE_SIZE * IMAGE_SIZE:
+        raise ValueError(f"expected {IMAGE_SIZE * IMAGE_SIZE} pixel values 0-255, got {len(values)}")
+    try:
+        pixels = np.array(values, dtype=np.int64)
+    except OverflowError:  # a number beyond int64
+        raise ValueError(f"expected {IMAGE_SIZE * IMAGE_SIZE} pixel values 0-255, got a huge number") from None
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise ValueError(f"expected {IMAGE_SIZE * IMAGE_SIZE} pixel values 0-255, "
+                         f"got values {pixels.min()}..{pixels.max()}")
+    return pixels.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
 def _read_csv(root: Path, on_error: str, report: LoadReport):
     main, new = _csv_paths(root)
-    rows, codes, usages, linenos = [], [], [], []
-    with open(main, newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header[:3]] != ["emotion", "pixels", "usage"]:
-            raise FerError(f"{main}:1: expected header 'emotion,pixels,Usage', got {header}")
-        for lineno, row in enumerate(reader, start=2):
-            if not row or not "".join(row).strip():
-                continue  # blank line (e.g. a trailing one), not a row
-            linenos.append(lineno)
-            try:
-                if len(row) != 3:
-                    raise ValueError(f"expected 3 fields, got {len(row)}")
-                code = int(row[0])
-                if not 0 <= code < len(L.FER2013_CODES):
-                    raise ValueError(f"emotion code {code} not in 0..6")
-                pixels = np.array(row[1].split(), dtype=np.int64)
-                if pixels.size != IMAGE_SIZE * IMAGE_SIZE or pixels.min() < 0 or pixels.max() > 255:
-                    raise ValueError(f"expected {IMAGE_SIZE * IMAGE_SIZE} pixel values 0-255, got {pixels.size}")
-                split = _SPLIT_ALIASES.get(row[2].strip().lower())
-                if split is None:
-                    raise ValueError(f"unknown Usage {row[2]!r}")
-            except ValueError as exc:
-                msg = f"{main}:{lineno}: malformed row ({exc})"
-                if on_error == "raise":
-                    raise FerError(msg) from None
-                report.skipped.append(msg)
-                rows.append(None), codes.append(None), usages.append(None)
-                continue
-            rows.append(pixels.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
-            codes.append(code)
-            usages.append(split)
+    pixel_rows, codes, usages, linenos = [], [], [], []   # None where a row was skipped
+    rows = _csv_rows(main)
+    lineno, header = next(rows, (1, None))
+    if not isinstance(header, list) or [h.strip().lower() for h in header[:3]] != ["emotion", "pixels", "usage"]:
+        raise FerError(f"{main}:{lineno}: expected header 'emotion,pixels,Usage', got {_shown(header)}")
+    for lineno, row in rows:
+        linenos.append(lineno)
+        try:
+            if isinstance(row, str):
+                raise ValueError(row)
+            if len(row) != 3:
+                raise ValueError(f"expected 3 fields, got {len(row)}")
+            code = int(row[0])
+            if not 0 <= code < len(L.FER2013_CODES):
+                raise ValueError(f"emotion code {code} not in 0..6")
+            pixels = _pixels(row[1])
+            split = _SPLIT_ALIASES.get(row[2].strip().lower())
+            if split is None:
+                raise ValueError(f"unknown Usage {_shown(row[2])}")
+        except ValueError as exc:
+            _bad_row(f"{main}:{lineno}: malformed row ({exc})", on_error, report)
+            pixel_rows.append(None), codes.append(None), usages.append(None)
+            continue
+        pixel_rows.append(pixels)
+        codes.append(code)
+        usages.append(split)
     if new is not None:
         classes = L.FERPLUS_CLASSES
-        new_votes, new_lines = [], []
-        with open(new, newline="") as fh:
-            reader = csv.reader(fh)
-            next(reader, None)
-            for lineno, row in enumerate(reader, start=2):
-                if not row or not "".join(row).strip():
-                    continue
+        new_votes = []   # None where a row was skipped: rows stay aligned with fer2013.csv
+        new_rows = _csv_rows(new)
+        next(new_rows, None)  # header
+        for lineno, row in new_rows:
+            try:
+                if isinstance(row, str):
+                    raise ValueError(row)
                 if len(row) != 12:
-                    raise FerError(f"{new}:{lineno}: expected 12 fields (Usage, Image name, 10 votes), got {len(row)}")
-                try:
-                    counts = [float(v) for v in row[2:]]
-                except ValueError:
-                    raise FerError(f"{new}:{lineno}: vote counts must be numbers") from None
-                if not all(math.isfinite(c) and c >= 0 for c in counts):
-                    raise FerError(f"{new}:{lineno}: vote counts must be finite and non-negative")
-                new_votes.append(counts)
-                new_lines.append(lineno)
-        if len(new_votes) != len(rows):
-            raise FerError(f"{new}: {len(new_votes)} rows but {main} has {len(rows)}; they must align row by row")
-        all_votes = L.ferplus_votes_to_project_order(np.array(new_votes))
+                    raise ValueError(f"expected 12 fields (Usage, Image name, 10 votes), got {len(row)}")
+                new_votes.append(_vote_counts(row[2:]))
+            except ValueError as exc:
+                _bad_row(f"{new}:{lineno}: {exc}", on_error, report)
+                new_votes.append(None)
+        if len(new_votes) != len(pixel_rows):
+            raise FerError(f"{new}: {len(new_votes)} rows but {main} has {len(pixel_rows)}; they must align row by row")
+        # an image whose votes were skipped is left out with them
+        usages = [u if v is not None else None for u, v in zip(usages, new_votes)]
+        all_votes = L.ferplus_votes_to_project_order(
+            np.array([v if v is not None else [0.0] * 10 for v in new_votes]).reshape(-1, 10))
     else:
         classes = L.FER2013_CLASSES
         idx = [classes.index(L.FER2013_CODES[c]) if c is not None else 0 for c in codes]
@@ -437,7 +564,7 @@ def _read_csv(root: Path, on_error: str, report: LoadReport):
         sel = [i for i, u in enumerate(usages) if u == split]
         if not sel:
             continue
-        images[split] = np.stack([rows[i] for i in sel])
+        images[split] = np.stack([pixel_rows[i] for i in sel])
         votes[split] = all_votes[sel]
         names[split] = [f"{main.name}:{linenos[i]}" for i in sel]
         report.read[split] = len(sel)
@@ -527,7 +654,12 @@ def load_dataset(path: str | os.PathLike | None = None, *, on_error: str = "rais
             if ds is not None:
                 return ds
     report = LoadReport(layout=layout)
-    classes, images, votes, names = _READERS[layout](root, on_error, report)
+    try:
+        classes, images, votes, names = _READERS[layout](root, on_error, report)
+    except FerError as exc:  # names from folders and label files may hold line breaks
+        exc.args = (_one_line(str(exc)),)
+        raise
+    report.skipped = [_one_line(s) for s in report.skipped]
     ds = Dataset(root, classes, images, votes, names, report)
     if cache_file is not None:
         try:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .data import IMAGE_EXTENSIONS, to_8bit
+from .data import IMAGE_EXTENSIONS, open_image, to_8bit
 from .errors import FerError
+from .files import ensure_dir, write_new
 from .labels import FERPLUS_CLASSES
 
 FACE_SIZE = 48
@@ -39,26 +40,11 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     """Decode a photo to RGB ``(H, W, 3)`` uint8, upright as its EXIF says; ``FerError`` if it is not one.
 
     Gray photos get three equal channels so boxes can be drawn in colour; transparency is put
-    on white, 16-bit images are scaled to 8 bits.
+    on white, 16-bit images are scaled to 8 bits. Photos over ``data.MAX_IMAGE_PIXELS`` are
+    refused before decoding (see ``data.open_image``).
     """
-    p = Path(path)
-    if not p.exists():
-        raise FerError(f"{p}: no such file or directory")
-    if not p.is_file():
-        raise FerError(f"{p}: not a file")
-    if p.stat().st_size == 0:
-        raise FerError(f"{p}: empty file")
-    try:
-        with Image.open(p) as img:
-            img.load()
-            img = to_8bit(img)
-            return np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except UnidentifiedImageError:
-        raise FerError(f"{p}: not an image (or a format Pillow cannot read)") from None
-    except Image.DecompressionBombError as exc:
-        raise FerError(f"{p}: image too large ({exc})") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise FerError(f"{p}: corrupt or truncated image ({exc})") from None
+    with open_image(path) as img:
+        return np.asarray(to_8bit(img).convert("RGB"), dtype=np.uint8)
 
 
 def _gray(image) -> np.ndarray:
@@ -208,7 +194,11 @@ def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
 # fer predict
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files as given, folders as their image files (recursively, sorted); and ``(path, message)`` per bad path."""
+    """Files as given, folders as their image files (recursively, sorted); and ``(path, message)`` per bad path.
+
+    Folders are listed once, before anything is written: annotated copies written into a folder
+    that is also an input are not read back in the same run.
+    """
     files, errors = [], []
     for item in inputs:
         p = Path(item)
@@ -251,22 +241,15 @@ def _table(path, size, faces, detect: bool) -> str:
     return "\n".join(lines)
 
 
-def _unique_name(folder: Path, stem: str, used: set) -> Path:
-    name, n = f"{stem}.png", 1
-    while name in used:
-        n += 1
-        name = f"{stem}-{n}.png"
-    used.add(name)
-    return folder / name
-
-
 def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, as_json: bool = False,
                 annotate_dir: str | os.PathLike | None = None, detect: bool = True, chunk: int = 32) -> int:
     """``fer predict``: classify the faces in photos and folders of photos.
 
     Prints a table per photo (or, with ``as_json``, one JSON document with sorted keys and floats
     rounded to 4 digits) on stdout and one line per unusable input on stderr; the other inputs
-    are still processed. A photo without a face is a result, not an error. Returns 0 when every
+    are still processed. A photo without a face is a result, not an error. With ``annotate_dir``,
+    each photo's annotated copy is written there under a free name (``photo.png``, ``photo-2.png``,
+    ...) and never replaces a file, the photos themselves included. Returns 0 when every
     input worked, 1 when some failed, 2 when nothing could run (no model, no input).
     """
     from .evaluation import default_model_dir, predict_probs
@@ -289,13 +272,12 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
         return 2
     out_dir = None
     if annotate_dir is not None:
-        out_dir = Path(annotate_dir)
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            fail(f"{out_dir}: cannot create folder ({exc.strerror})")
+            out_dir = ensure_dir(annotate_dir, "annotation folder")
+        except FerError as exc:
+            fail(exc)
             return 2
-    records, failed, used = [], [{"path": p, "error": m} for p, m in errors], set()
+    records, failed = [], [{"path": p, "error": m} for p, m in errors]
     for start in range(0, len(files), chunk):
         batch = []
         for path in files[start:start + chunk]:
@@ -316,9 +298,15 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
             size = [int(image.shape[1]), int(image.shape[0])]
             rec = {"path": str(path), "size": size, "faces": faces}
             if out_dir is not None:
-                target = _unique_name(out_dir, path.stem, used)
-                Image.fromarray(annotate(image, faces, classes)).save(target)
-                rec["annotated"] = str(target)
+                # a free name (photo.png, photo-2.png, ...): never the input itself, an earlier
+                # run's output, or another run's writing into the same folder at the same time
+                drawn = Image.fromarray(annotate(image, faces, classes))
+                try:
+                    rec["annotated"] = str(write_new(out_dir / f"{path.stem}.png", drawn.save))
+                except OSError as exc:
+                    message = f"{out_dir}: cannot write the annotated copy of {path} ({exc.strerror or exc})"
+                    fail(message)
+                    failed.append({"path": str(path), "error": message})
             records.append(rec)
             if not as_json:
                 print(_table(path, size, faces, detect))

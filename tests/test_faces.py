@@ -205,8 +205,12 @@ def test_run_predict_json_is_stable_and_annotates(photos, model_dir, tmp_path, c
     assert faces.run_predict(*args, as_json=True, annotate_dir=str(tmp_path / "ann"), detect=True) == 0
     first = capsys.readouterr().out
     assert faces.run_predict(*args, as_json=True, annotate_dir=str(tmp_path / "ann"), detect=True) == 0
-    assert capsys.readouterr().out == first
+    second = json.loads(capsys.readouterr().out)
     doc = json.loads(first)
+    # the same results; a second run into the same folder writes new copies, never over the first
+    assert [r.pop("annotated") for r in second["images"]] == [str(tmp_path / "ann" / n)
+                                                             for n in ("group-2.png", "astronaut-2.png")]
+    assert second == {**doc, "images": [{k: v for k, v in r.items() if k != "annotated"} for r in doc["images"]]}
     assert first == json.dumps(doc, indent=2, sort_keys=True) + "\n"
     assert doc["classes"] == list(FERPLUS_CLASSES) and doc["errors"] == []
     assert [len(r["faces"]) for r in doc["images"]] == [3, 1]
@@ -216,7 +220,9 @@ def test_run_predict_json_is_stable_and_annotates(photos, model_dir, tmp_path, c
             assert all(len(repr(p).split(".")[-1]) <= 4 for p in f["probabilities"].values())
         written = Image.open(r["annotated"])
         assert written.size == tuple(r["size"])
-    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["astronaut.png", "group.png"]
+    assert [r["annotated"] for r in doc["images"]] == [str(tmp_path / "ann" / n) for n in ("group.png", "astronaut.png")]
+    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["astronaut-2.png", "astronaut.png",
+                                                                     "group-2.png", "group.png"]
 
 
 def test_run_predict_no_detect(photos, model_dir, capsys):
