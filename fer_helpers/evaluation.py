@@ -17,7 +17,7 @@ import pandas as pd
 
 from .data import PROJECT_ROOT
 from .errors import FerError
-
+from .files import ensure_dir, write_json, write_text
 
 
 def default_model_dir() -> Path:
@@ -117,34 +117,47 @@ def _score(y, probs, classes, n_bins: int = 15) -> tuple[dict, pd.DataFrame]:
     return m, bins
 
 
+def result_stem(split: str, subset: int | None = None) -> str:
+    """The name shared by one evaluation's files: ``test`` for a whole split, ``test_subset50`` for
+    a random subset of 50 images.
+
+    A quick subset run must never replace the full results beside it (``fer evaluate --subset``
+    into a model folder), and whoever reads the files (notebooks, the report) finds them from
+    the same two values through this one function.
+    """
+    return split if subset is None else f"{split}_subset{int(subset)}"
+
+
 def evaluate_model_dir(model_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None,
                        split: str = "test", out: str | os.PathLike | None = None, tta: bool = False,
                        subset: int | None = None, seed: int = 42, figures: bool = True) -> dict:
     """Evaluate a model folder on a split (FER+ majority labels) and write the results into ``out``.
 
-    Writes ``evaluation_<split>.json``, ``classification_report_<split>.txt`` and PNG figures
-    (``confusion_<split>.png``, ``confusion_normalized_<split>.png``, ``predictions_<split>.png``,
-    ``confused_pairs_<split>.png``, ``reliability_<split>.png``); ``out`` defaults to the model
-    folder. ``subset`` evaluates that many seeded random images (the smoke profile). With ``tta``
-    the flip-averaged metrics are added under ``"tta"``; the headline numbers stay plain.
+    Writes ``evaluation_<stem>.json``, ``classification_report_<stem>.txt`` and PNG figures
+    (``confusion_<stem>.png``, ``confusion_normalized_<stem>.png``, ``predictions_<stem>.png``,
+    ``confused_pairs_<stem>.png``, ``reliability_<stem>.png``), each atomically, where ``<stem>``
+    is ``result_stem(split, subset)``; ``out`` defaults to the model folder. ``subset`` evaluates
+    that many seeded random images (the smoke profile) and names its files apart from the full
+    split's. With ``tta`` the flip-averaged metrics are added under ``"tta"``; the headline
+    numbers stay plain.
     """
     from . import plots
     from .data import load_dataset, seeded_subset
     from .model import load_model_dir
 
+    if subset is not None and int(subset) < 1:
+        raise FerError(f"subset must be a positive number of images, got {subset}")
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
     model, classes = load_model_dir(model_dir)
+    out = ensure_dir(out if out is not None else model_dir)  # before minutes of predictions
     ds = load_dataset(data)
     x, y = ds.split(split)
     y = _labels_for(ds.classes, classes, y)
     if subset is not None:
-        if int(subset) < 1:
-            raise FerError(f"subset must be a positive number of images, got {subset}")
         x, y = seeded_subset(x, y, int(subset), seed)
     if not len(x):
         raise FerError(f"split {split!r} of {ds.root} has no image with a majority label")
-    out = Path(out) if out is not None else model_dir
-    out.mkdir(parents=True, exist_ok=True)
+    stem = result_stem(split, subset)
 
     probs = predict_probs(model, x)
     result, bins = _score(y, probs, classes)
@@ -168,14 +181,13 @@ def evaluate_model_dir(model_dir: str | os.PathLike | None = None, data: str | o
             "reliability": plots.plot_reliability(bins, result["ece"]),
         }
         for name, fig in figs.items():
-            paths[name] = str(plots.save_figure(fig, out / f"{name}_{split}.png"))
+            paths[name] = str(plots.save_figure(fig, out / f"{name}_{stem}.png"))
     result["figures"] = paths
 
-    report_path = out / f"classification_report_{split}.txt"
-    report_path.write_text(report)
-    json_path = out / f"evaluation_{split}.json"
+    report_path = write_text(out / f"classification_report_{stem}.txt", report)
+    json_path = out / f"evaluation_{stem}.json"
     result["files"] = {"json": str(json_path), "report": str(report_path)}
-    json_path.write_text(json.dumps(result, indent=2, sort_keys=True, default=_json_default) + "\n")
+    write_json(json_path, result, sort_keys=True, default=_json_default)
     return result
 
 

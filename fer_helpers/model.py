@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import keras
 from keras import layers
 
 from .errors import FerError
+from .files import ensure_dir, save_model, write_json
 from .labels import FERPLUS_CLASSES
 
 INPUT_SHAPE = (48, 48, 1)
@@ -123,11 +125,13 @@ def last_conv_layer_name(model: keras.Model) -> str:
 
 
 def save_model_dir(model: keras.Model, folder: str | os.PathLike, classes=FERPLUS_CLASSES) -> Path:
-    """Write ``model.keras`` and ``labels.json`` into ``folder`` (created)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / MODEL_FILE)
-    (folder / LABELS_FILE).write_text(json.dumps(list(classes), indent=2) + "\n")
+    """Write ``model.keras`` and ``labels.json`` into ``folder`` (created).
+
+    Each file atomically: a kill mid-save leaves the previous model loadable, not a truncated zip.
+    """
+    folder = ensure_dir(folder, "model folder")
+    save_model(model, folder / MODEL_FILE)
+    write_json(folder / LABELS_FILE, list(classes))
     return folder
 
 
@@ -147,10 +151,19 @@ def load_model_dir(folder: str | os.PathLike) -> tuple[keras.Model, list[str]]:
         raise FerError(f"{folder / LABELS_FILE}: missing") from None
     except ValueError as exc:
         raise FerError(f"{folder / LABELS_FILE}: malformed ({exc})") from None
+    # Keras reports a truncated .keras file (a copy or download cut short) as "File not found";
+    # a .keras file is a zip archive, whose index sits at its very end, so check that first.
+    if not os.access(path, os.R_OK):
+        raise FerError(f"{path}: not readable (permission denied)")
+    if not zipfile.is_zipfile(path):
+        raise FerError(f"{path}: cannot load model: damaged or incomplete .keras file "
+                       "(not a complete zip archive; copy or download it again)")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # keras raises many types for a damaged file
-        raise FerError(f"{path}: cannot load model ({exc.__class__.__name__}: {str(exc)[:200]})") from None
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise FerError(f"{path}: cannot load model: damaged, incomplete or incompatible .keras file "
+                       f"({exc.__class__.__name__}: {detail})") from None
     if model.output_shape[-1] != len(classes):
         raise FerError(f"{folder}: model has {model.output_shape[-1]} outputs but {LABELS_FILE} lists {len(classes)} classes")
     return model, classes

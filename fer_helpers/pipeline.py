@@ -38,6 +38,7 @@ import yaml
 
 from .data import PROJECT_ROOT
 from .errors import FerError
+from .files import atomic_path, ensure_dir, write_json, write_text
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = NOTEBOOK_DIR / "params"
@@ -104,27 +105,29 @@ def check_params(params: dict, source: str = "params") -> dict:
     """Types and values of the notebook parameters, with the defaults filled in; ``FerError`` names the culprit."""
     if not isinstance(params, dict):
         raise FerError(f"{source}: expected a mapping of parameters, got {type(params).__name__}")
-    unknown = sorted(set(params) - set(PARAMETERS))
+    unknown = sorted(repr(k) for k in set(params) - set(PARAMETERS))
     if unknown:
         raise FerError(f"{source}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMETERS)}")
     missing = [k for k in _REQUIRED if k not in params]
     if missing:
         raise FerError(f"{source}: missing parameter(s) {', '.join(missing)}")
     params = {**_DEFAULTS, **params}
-    params["training"] = dict(params["training"] or {})
+    if params["training"] is None:
+        params["training"] = {}
     for key, (types, meaning) in PARAMETERS.items():
         value = params[key]
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
             names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise FerError(f"{source}: {key} must be {names} ({meaning}), got {value!r}")
+    params["training"] = dict(params["training"])
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", params["run_name"]):
         raise FerError(f"{source}: run_name must be a folder name (letters, digits, . _ -), got {params['run_name']!r}")
     if params["eval_subset"] is not None and params["eval_subset"] < 1:
         raise FerError(f"{source}: eval_subset must be a positive number of images or null, got {params['eval_subset']}")
     if not params["train"] and params["model_dir"] is None:
         raise FerError(f"{source}: with train: false, model_dir must name the model folder to report on")
-    from .training import training_params  # same checks as `fer train`, before anything runs
+    from .params import training_params  # same checks as `fer train`, before anything runs
 
     training_params({"training": params["training"], "seed": params["seed"]})
     return params
@@ -145,23 +148,26 @@ def resolve_params_file(path: str | os.PathLike | None) -> Path:
 
 def load_params(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
     """Read a params YAML, apply ``overrides`` and check the result (see ``PARAMETERS``)."""
-    from .training import load_params as read_params_file
+    from .params import load_params as read_params_file
 
     path = resolve_params_file(path)
     return check_params(apply_overrides(read_params_file(path), overrides), source=str(path))
 
 
-def _resolve_path(value: str | None, must_exist: bool = False) -> str | None:
-    """Absolute path: as given, else relative to the working directory, else to the project."""
+def _resolve_path(value: str | None, what: str, must_exist: bool = False) -> str | None:
+    """Absolute path: as given, else relative to the working directory, else to the project.
+
+    With ``must_exist`` an absolute path is checked too: a missing one must fail here, not in
+    a notebook after minutes of work.
+    """
     if value is None:
         return None
     p = Path(value).expanduser()
-    if p.is_absolute():
-        return str(p)
-    if not p.exists() and (PROJECT_ROOT / p).exists():
-        return str((PROJECT_ROOT / p).resolve())
+    if not p.is_absolute() and not p.exists() and (PROJECT_ROOT / p).exists():
+        p = PROJECT_ROOT / p
     if must_exist and not p.exists():
-        raise FerError(f"not found: {p} (looked in {Path.cwd()} and {PROJECT_ROOT})")
+        looked = "" if p.is_absolute() else f" (looked in {Path.cwd()} and {PROJECT_ROOT})"
+        raise FerError(f"{what} not found: {p}{looked}")
     return str(p.resolve())
 
 
@@ -170,11 +176,13 @@ def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = Non
     p = copy.deepcopy(params)
     out = output_dir or p.get("output_dir") or Path("reports") / p["run_name"]
     p["output_dir"] = str(Path(out).expanduser().resolve())
-    p["data_dir"] = _resolve_path(p["data_dir"], must_exist=True)
+    p["data_dir"] = _resolve_path(p["data_dir"], "data_dir", must_exist=True)
     if p["model_dir"] is None:  # the run's own model, retrained by every run (run_report clears it)
         p["model_dir"] = str(Path(p["output_dir"]) / "model")
         return p
-    p["model_dir"] = _resolve_path(p["model_dir"], must_exist=not p["train"])
+    p["model_dir"] = _resolve_path(p["model_dir"], "model_dir", must_exist=not p["train"])
+    if not p["train"] and not Path(p["model_dir"]).is_dir():
+        raise FerError(f"model_dir {p['model_dir']} is not a folder (a model folder holds model.keras and labels.json)")
     from .training import holds_run
 
     if p["train"] and holds_run(p["model_dir"]):
@@ -284,7 +292,7 @@ def read_timings(output_dir: str | os.PathLike) -> dict:
 def _record_timing(output_dir: Path, step: str, seconds: float) -> None:
     timings = read_timings(output_dir)
     timings[step] = round(seconds, 1)
-    (output_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    write_json(output_dir / "timings.json", timings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,18 +549,14 @@ def render_html(nb, path: str | os.PathLike, assets: dict | None = None) -> Path
     """``report.html``: the merged notebook, code hidden, table of contents, everything inlined."""
     assets = assets or load_assets()
     body, _ = _exporter("report").from_notebook_node(report_notebook(nb), resources={"fer_assets": assets})
-    path = Path(path)
-    path.write_text(add_toc(body), encoding="utf-8")
-    return path
+    return write_text(path, add_toc(body))
 
 
 def render_slides(nb, path: str | os.PathLike, assets: dict | None = None) -> Path:
     """``slides.html``: reveal.js slides of the cells with ``slideshow`` metadata, everything inlined."""
     assets = assets or load_assets()
     body, _ = _exporter("slides").from_notebook_node(slides_notebook(nb), resources={"fer_assets": assets})
-    path = Path(path)
-    path.write_text(body, encoding="utf-8")
-    return path
+    return write_text(path, body)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,24 +581,27 @@ def find_chromium() -> str | None:
 
 def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, query: str = "",
               timeout: int = 300, budget_ms: int = 30000) -> Path:
-    """Print a local HTML file to PDF with headless Chromium (its own CSS decides page size and footer)."""
+    """Print a local HTML file to PDF with headless Chromium (its own CSS decides page size and footer).
+
+    Chromium prints to a temporary name that replaces ``pdf_path`` only once it holds a PDF: a
+    failed or killed print leaves the previous PDF as it was.
+    """
     chromium = find_chromium()
     if chromium is None:
         raise FerError("Chromium not found; install it (scripts/install_report_tools.sh) or set FER_CHROMIUM")
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
-    pdf_path.unlink(missing_ok=True)
     url = html_path.as_uri() + (f"?{query}" if query else "")
-    with tempfile.TemporaryDirectory(prefix="fer-chromium-") as profile:
+    with atomic_path(pdf_path) as tmp, tempfile.TemporaryDirectory(prefix="fer-chromium-") as profile:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                "--run-all-compositor-stages-before-draw", f"--virtual-time-budget={budget_ms}",
-               f"--print-to-pdf={pdf_path}", url]
+               f"--print-to-pdf={tmp}", url]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise FerError(f"Chromium took more than {timeout}s to print {html_path.name}") from None
-    if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-5:])
-        raise FerError(f"Chromium could not print {html_path.name} (exit {proc.returncode}): {tail}")
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            tail = " | ".join((proc.stderr or "").strip().splitlines()[-5:])
+            raise FerError(f"Chromium could not print {html_path.name} (exit {proc.returncode}): {tail}")
     return pdf_path
 
 
@@ -625,13 +632,14 @@ def run_report(params: str | os.PathLike | dict = "notebooks/params/full.yaml", 
         if not pdf:
             _say("warning: Chromium not found, the PDFs are skipped (scripts/install_report_tools.sh)")
     own_model = p["model_dir"] is None
-    p = notebook_parameters(p, output_dir)
-    out = Path(p["output_dir"])
-    out.mkdir(parents=True, exist_ok=True)
+    p = notebook_parameters(p, output_dir)  # data_dir and model_dir exist, or one line now
+    out = ensure_dir(p["output_dir"], "report folder")  # a file, /proc, read-only: one line now
     if own_model and p["train"] and Path(p["model_dir"]).is_dir():
         shutil.rmtree(p["model_dir"])  # a previous run's model in this run folder: train afresh
+    if p["train"]:
+        ensure_dir(p["model_dir"], "model folder")  # 02 trains into it: writable, checked now
     (out / "timings.json").unlink(missing_ok=True)
-    (out / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    write_text(out / "params.yaml", yaml.safe_dump(p, sort_keys=False))
     sources = [Path(n) for n in notebooks] if notebooks else notebook_sources()
     executed = []
     for i, src in enumerate(sources, start=1):
@@ -666,7 +674,7 @@ def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str 
         out = run_report(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
     except FerError as exc:
         print(f"fer report: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     for name in ("report.html", "report.pdf", "slides.html", "slides.pdf"):
         if (out / name).is_file():
             print(out / name)

@@ -18,6 +18,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from .files import atomic_path, ensure_dir
 from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
 
 DPI = 120
@@ -59,10 +60,14 @@ def class_palette(classes) -> dict:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
-    """Write ``fig`` as PNG (parent folders created) and return the path."""
+    """Write ``fig`` as PNG (parent folders created) and return the path.
+
+    Atomically: a kill mid-write leaves the previous figure, which a report may still embed.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
+    ensure_dir(path.parent, "figure folder")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
     return path
 
 

@@ -159,4 +159,5 @@ else:
 
 # %% [markdown]
 # The metrics, the classification report and the figures are also written to the run folder
-# (`evaluation/evaluation_test.json`, `classification_report_test.txt`, `*_test.png`).
+# (`evaluation/evaluation_test.json`, `classification_report_test.txt`, `*_test.png`; a run on a
+# subset of N images names them `*_test_subsetN.*`, so it never replaces the full results).

@@ -118,7 +118,8 @@ def test_evaluate_subset_is_seeded_and_defaults_to_the_model_folder(tmp_path, da
     a = E.evaluate_model_dir(folder, data=data_dir, split="train", subset=12, figures=False)
     b = E.evaluate_model_dir(folder, data=data_dir, split="train", subset=12, figures=False)
     assert a["n"] == 12 and a["confusion"] == b["confusion"] and a["subset"] == 12
-    assert (folder / "evaluation_train.json").is_file() and a["figures"] == {}
+    assert (folder / "evaluation_train_subset12.json").is_file() and a["figures"] == {}
+    assert not (folder / "evaluation_train.json").exists()  # the name of the whole split's results
     assert E.evaluate_model_dir(folder, data=data_dir, subset=1000, figures=False)["n"] == 40
     with pytest.raises(FerError, match="subset"):
         E.evaluate_model_dir(folder, data=data_dir, subset=0, figures=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from fer_helpers import pipeline as P
+from fer_helpers.evaluation import result_stem
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,7 @@ def test_smoke_run_writes_every_output_in_time(smoke_run):
     out, seconds = smoke_run
     for name in ("01_data_exploration.ipynb", "02_training.ipynb", "03_evaluation.ipynb", "04_gradcam.ipynb",
                  "report.html", "report.pdf", "slides.html", "slides.pdf", "params.yaml", "timings.json",
-                 "evaluation/evaluation_test.json", "model/model.keras", "model/history.csv",
+                 f"evaluation/evaluation_{result_stem('test', 300)}.json", "model/model.keras", "model/history.csv",
                  "figures/class_balance.png", "figures/history.png", "figures/gradcam_per_class.png"):
         assert (out / name).is_file(), name
     assert seconds < 600, f"the smoke report took {seconds:.0f}s"
@@ -126,7 +127,7 @@ def test_report_pdf_pages_numbers_and_images(smoke_run):
 
 def test_pdf_prints_the_test_accuracy_of_the_metrics_file(smoke_run):
     out, _ = smoke_run
-    metrics = json.loads((out / "evaluation" / "evaluation_test.json").read_text())
+    metrics = json.loads((out / "evaluation" / f"evaluation_{result_stem('test', 300)}.json").read_text())
     printed = re.findall(r"Test accuracy: ([0-9.]+)%", "\n".join(pdf_text(out / "report.pdf")))
     assert printed, "the report does not print the test accuracy"
     assert {float(v) for v in printed} == {round(metrics["accuracy"] * 100, 2)}
