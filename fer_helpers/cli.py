@@ -1,12 +1,14 @@
 """The ``fer`` command: data summary, train, evaluate, predict, report.
 
 User mistakes (a bad path, a corrupt file, a broken model folder) print one line and exit 2;
-anything else is a bug and keeps its traceback.
+Ctrl-C exits 130; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 from .errors import FerError
@@ -22,7 +24,8 @@ def cmd_data_summary(args) -> int:
 
 def cmd_train(args) -> int:
     from .pipeline import parse_overrides, resolve_params_file
-    from .training import fit, load_params
+    from .params import load_params
+    from .training import fit
 
     params = load_params(resolve_params_file(args.params))  # a path, or a profile name like "smoke"
     overrides = parse_overrides(args.param)
@@ -98,13 +101,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide what native code writes straight to file descriptor 2 meanwhile.
+
+    TensorFlow's C++ start-up notes (absl's "All log messages before ...", oneDNN's "custom
+    operations are on") bypass Python and TF_CPP_MIN_LOG_LEVEL; a user asked for none of them.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _import_keras_quietly() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _native_stderr_silenced():
+        import keras  # noqa: F401  (imports TensorFlow, whose notes are printed now)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in ("train", "evaluate", "predict"):
+            _import_keras_quietly()
         return args.func(args)
     except FerError as exc:
         print(f"fer: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("fer: interrupted", file=sys.stderr)
         return 130

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 from .errors import FerError
@@ -102,6 +103,28 @@ def write_new(path: str | os.PathLike, write) -> Path:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike):
+    """Yield a temporary sibling folder to fill; on success it takes ``path``'s place.
+
+    The old folder is renamed aside before the new one is renamed in, and deleted only after:
+    a kill at any moment leaves the old folder or the new one whole (aside, at worst), never a mix.
+    """
+    path = Path(path)
+    tmp, old = _tmp_name(path), path.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{path.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if path.exists():
+        os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_dir(path: str | os.PathLike, what: str = "output folder") -> Path:

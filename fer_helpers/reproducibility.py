@@ -53,3 +53,22 @@ def run_info(seed: int | None = None, params: dict | None = None) -> dict:
                     "cpu_count": os.cpu_count()},
         "finished": utc_now(),
     }
+
+
+def data_fingerprint(ds) -> str:
+    """A hash of every image and vote count a data set holds: the same fingerprint, the same data.
+
+    Content, not paths or modification times: a copied or moved data set keeps its fingerprint,
+    one changed image changes it.
+    """
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256("|".join(ds.classes).encode())
+    for split in ds.splits:
+        x, votes = ds.split(split, labels="votes")
+        h.update(split.encode())
+        h.update(np.ascontiguousarray(x).tobytes())
+        h.update(np.ascontiguousarray(votes, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]

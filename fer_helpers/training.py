@@ -1,9 +1,10 @@
-"""Train a model into a model folder, resumable after the process is killed.
+"""Train a model into a model folder; a run killed at any moment resumes to the same numbers.
 
 ``fit(params, data_dir, out_dir)`` writes ``models/<name>/``: ``model.keras`` (best epoch on
-validation), ``checkpoints/last.keras`` + ``state.json`` (what ``resume=True`` continues from),
-``history.csv``, ``params.yaml``, ``labels.json``, ``metrics.json`` (validation and, once, test),
-``run.json`` (seed, versions, git commit, wall time) and ``MODEL_CARD.md``.
+validation, float32), ``history.csv``, ``params.yaml``, ``labels.json``, ``metrics.json``
+(validation and, once, test), ``run.json`` (seed, versions, git commit, data fingerprint, wall
+time), ``MODEL_CARD.md``, and ``checkpoints/`` (what ``resume=True`` continues from, see ``_Run``).
+Every file is written atomically (``files``).
 """
 
 from __future__ import annotations
@@ -21,73 +22,11 @@ import yaml
 
 from . import model as M
 from .data import load_dataset, seeded_subset
-from .errors import FerError
+from . import files
+from .errors import FerError, Interrupted
+from .params import DEFAULTS, load_params, training_params  # noqa: F401  (re-exported)
 from .metrics import compute_metrics
 from .reproducibility import run_info, utc_now
-
-DEFAULTS: dict = {
-    "model": "default",          # default | baseline
-    "augment": "default",        # none | seed | default
-    "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
-    "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
-    "imbalance": "class_weight", # none | class_weight | sampling
-    "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
-    "epochs": 50,
-    "batch_size": 128,
-    "learning_rate": 0.002,
-    "weight_decay": 0.01,
-    "warmup_epochs": 1,
-    "patience": 15,
-    "monitor": "val_accuracy",   # val_accuracy | val_macro_f1
-    "train_subset": None,
-    "valid_subset": None,
-    "strategy": "auto",          # auto | default | mirrored | one_device
-    "precision": "auto",         # auto (bfloat16 where the hardware has it) | float32 | mixed_bfloat16
-    "seed": 42,
-    "evaluate_test": True,       # measure the test split once, with the best epoch, at the end
-}
-_CHOICES = {
-    "model": tuple(M.BUILDERS), "augment": ("none", "seed", "default"),
-    "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
-    "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
-    "precision": ("auto", "float32", "mixed_bfloat16"),
-}
-
-
-def load_params(path: str | os.PathLike) -> dict:
-    """Read a params YAML (a profile file); a clear error when it is missing or malformed."""
-    path = Path(path)
-    try:
-        params = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise FerError(f"params file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise FerError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(params, dict):
-        raise FerError(f"{path}: expected a mapping of parameters")
-    return params
-
-
-def training_params(params: dict | None = None, **overrides) -> dict:
-    """Complete and check training parameters: the profile's ``training`` section over DEFAULTS."""
-    params = dict(params or {})
-    section = params.get("training", params)
-    if "seed" in params and "seed" not in section:
-        section = {**section, "seed": params["seed"]}
-    merged = {**DEFAULTS, **section, **{k: v for k, v in overrides.items() if v is not None}}
-    unknown = sorted(set(merged) - set(DEFAULTS))
-    if unknown:
-        raise FerError(f"unknown training parameter(s): {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
-    for key, choices in _CHOICES.items():
-        if merged[key] not in choices:
-            raise FerError(f"training.{key} must be one of {', '.join(choices)}, got {merged[key]!r}")
-    for key in ("epochs", "batch_size"):
-        if not isinstance(merged[key], int) or merged[key] < 1:
-            raise FerError(f"training.{key} must be a positive integer, got {merged[key]!r}")
-    if not isinstance(merged["dropout"], (int, float)) or not 0 <= merged["dropout"] < 1:
-        raise FerError(f"training.dropout must be a number in [0, 1), got {merged['dropout']!r}")
-    return merged
-
 
 # ---------------------------------------------------------------------------------------------
 
@@ -128,8 +67,22 @@ class Batches(keras.utils.PyDataset):
         return (xb, self.y[idx]) if self.sw is None else (xb, self.y[idx], self.sw[idx])
 
 
+def reseed(model: keras.Model, seed: int, epoch: int) -> None:
+    """Restart every random layer's generator (augmentation, dropout) from ``(seed, epoch, i)``.
+
+    Each epoch's random draws then depend only on the seed and the epoch, like the batch order:
+    a run resumed after epoch ``e`` draws exactly what an uninterrupted run draws in epoch ``e + 1``.
+    Distinct streams per layer also keep flip, rotation and zoom from sharing one random number.
+    """
+    generators = [g for layer in model._flatten_layers(include_self=False, recursive=True)
+                  for g in getattr(layer, "_seed_generators", [])]
+    for i, g in enumerate(generators):
+        value = np.random.default_rng([seed, epoch, i]).integers(0, 2**31 - 1)
+        g.state.assign(np.array([value, 0], dtype=keras.backend.standardize_dtype(g.state.dtype)))
+
+
 class _EpochEnd(keras.callbacks.Callback):
-    """Validation metrics, history row, checkpoints and early stopping, in that order, per epoch.
+    """Per epoch: validation metrics, then the checkpoint, the history row and the state, in that order.
 
     Everything an interrupted run needs is on disk before the next epoch starts.
     """
@@ -140,6 +93,7 @@ class _EpochEnd(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.run.batches.set_epoch(epoch)
+        reseed(self.model, self.run.p["seed"], epoch)
         self.t0 = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -150,17 +104,14 @@ class _EpochEnd(keras.callbacks.Callback):
                "val_accuracy": m["accuracy"], "val_loss": m["loss"], "val_macro_f1": m["macro_f1"],
                "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
                "epoch_seconds": round(time.time() - self.t0, 1)}
-        r.append_history(row)
-        self.model.save(r.last_ckpt)
-        state = r.state
+        state = dict(r.state)
         value = row[r.p["monitor"]]
         if state.get("best") is None or value > state["best"]:
-            self.model.save(r.out / M.MODEL_FILE)
             state.update(best=value, best_epoch=epoch + 1, wait=0)
         else:
             state["wait"] = state.get("wait", 0) + 1
         state.update(epoch=epoch + 1, wall_seconds=r.elapsed())
-        r.save_state()
+        r.commit(self.model, row, state)
         done, total = epoch + 1, r.p["epochs"]
         eta = (r.elapsed() - r.start_wall) / max(done - r.initial_epoch, 1) * (total - done)
         print(f"epoch {done}/{total}: val_accuracy {m['accuracy']:.4f} val_macro_f1 {m['macro_f1']:.4f} "
@@ -171,40 +122,113 @@ class _EpochEnd(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+CHECKPOINTS = "checkpoints"
+#: Committed epochs kept on disk (with each one's best epoch): a damaged newest falls back to the one before.
+KEEP_LAST = 2
+
+
 def holds_run(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds a model or a run in progress, which training must not overwrite."""
     folder = Path(folder)
-    return (folder / M.MODEL_FILE).is_file() or (folder / "checkpoints" / "state.json").is_file()
+    ckpt = folder / CHECKPOINTS
+    return ((folder / M.MODEL_FILE).is_file() or (ckpt / "start.json").is_file()
+            or (ckpt / "state.json").is_file() or any(ckpt.glob("epoch-*.json")))
 
 
 class _Run:
-    """The files of one training run in ``out``."""
+    """The files of one training run in ``out``.
+
+    ``checkpoints/start.json`` records the data set (path and fingerprint) and the commit the run
+    started with. After each epoch ``e``: ``epoch-<e>.keras`` (model and optimizer), the history
+    row, then ``epoch-<e>.json`` (best so far, patience, wall time), each written atomically. The
+    state file is the commit point: an epoch whose state is not on disk did not happen, and a
+    resumed run replays it exactly (see ``reseed``).
+    """
 
     def __init__(self, out: Path, p: dict):
         self.out, self.p = out, p
-        self.ckpt_dir = out / "checkpoints"
-        self.last_ckpt = self.ckpt_dir / "last.keras"
-        self.state_file = self.ckpt_dir / "state.json"
+        self.ckpt_dir = out / CHECKPOINTS
+        self.start_file = self.ckpt_dir / "start.json"
         self.history = out / "history.csv"
-        self.state: dict = json.loads(self.state_file.read_text()) if self.state_file.is_file() else {}
+        self.state: dict = {}
         self._t0 = time.time()
-        self.start_wall = self.state.get("wall_seconds", 0.0)
-        self.initial_epoch = self.state.get("epoch", 0)
+        self.start_wall, self.initial_epoch = 0.0, 0
+
+    def checkpoint(self, epoch: int) -> Path:
+        return self.ckpt_dir / f"epoch-{epoch:04d}.keras"
+
+    def state_file(self, epoch: int) -> Path:
+        return self.ckpt_dir / f"epoch-{epoch:04d}.json"
+
+    def committed(self) -> list[int]:
+        """Epochs with a state file, newest first."""
+        epochs = []
+        for f in self.ckpt_dir.glob("epoch-*.json"):
+            try:
+                epochs.append(int(f.stem.split("-", 1)[1]))
+            except ValueError:
+                pass
+        return sorted(epochs, reverse=True)
 
     def elapsed(self) -> float:
         return self.start_wall + time.time() - self._t0
 
-    def save_state(self) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, indent=2))
-        os.replace(tmp, self.state_file)
+    def commit(self, model: keras.Model, row: dict, state: dict) -> None:
+        epoch = state["epoch"]
+        files.save_model(model, self.checkpoint(epoch))
+        self._write_history(row["epoch"], row)
+        files.write_json(self.state_file(epoch), state)  # the commit point
+        self.state = state
+        self._prune()
 
-    def append_history(self, row: dict) -> None:
+    def _prune(self) -> None:
+        """Keep the newest committed epochs and their best epochs; delete the others' files."""
+        keep = set()
+        for e in self.committed()[:KEEP_LAST]:
+            keep.add(e)
+            try:
+                keep.add(json.loads(self.state_file(e).read_text())["best_epoch"])
+            except (OSError, ValueError, KeyError):
+                pass
+        for f in list(self.ckpt_dir.glob("epoch-*")):
+            try:
+                epoch = int(f.name.split("-", 1)[1].split(".")[0])
+            except ValueError:
+                continue
+            if epoch not in keep:
+                f.unlink(missing_ok=True)
+
+    def _write_history(self, upto: int, row: dict | None = None) -> None:
+        """history.csv with the rows of epochs before ``upto`` (and ``row``): a replayed epoch is not doubled."""
         import pandas as pd
 
         rows = pd.read_csv(self.history).to_dict("records") if self.history.is_file() else []
-        rows = [r for r in rows if r["epoch"] < row["epoch"]] + [row]  # drop rows of an epoch in flight
-        pd.DataFrame(rows).to_csv(self.history, index=False)
+        rows = [r for r in rows if r["epoch"] < upto] + ([row] if row else [])
+        with files.atomic_path(self.history) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
+
+    def restore(self):
+        """The newest committed epoch whose files are intact: ``(model, state)``, or ``(None, {})``.
+
+        A damaged checkpoint (a disk filled up, a copy cut short) is reported in one line and the
+        epoch before it is used; nothing the run wrote later than the restored epoch is kept.
+        """
+        files.remove_stale_temporaries(self.ckpt_dir)
+        files.remove_stale_temporaries(self.out)
+        for epoch in self.committed():
+            try:
+                state = json.loads(self.state_file(epoch).read_text())
+                model = keras.models.load_model(self.checkpoint(epoch))
+            except Exception as exc:  # Keras raises many types for a damaged file
+                print(f"checkpoint of epoch {epoch} is damaged or missing ({exc.__class__.__name__}); "
+                      "falling back to the one before", flush=True)
+                self.state_file(epoch).unlink(missing_ok=True)
+                continue
+            self._write_history(epoch + 1)
+            self.state, self.initial_epoch = state, epoch
+            self.start_wall = state.get("wall_seconds", 0.0)
+            return model, state
+        return None, {}
 
 
 def strategy_scope(name: str):
@@ -277,32 +301,62 @@ def _compile(model, p, steps_per_epoch):
                   loss="categorical_crossentropy", metrics=["accuracy"])
 
 
+def _open_data(run: _Run, data_dir, resume: bool):
+    """The data set, and the record of it: a resumed run trains on the data it started with."""
+    from .reproducibility import data_fingerprint
+
+    start = None
+    if resume and run.start_file.is_file():
+        try:
+            start = json.loads(run.start_file.read_text())
+        except (OSError, ValueError):
+            raise FerError(f"{run.start_file}: damaged; the run's data set is unknown, start a new run") from None
+        if data_dir is None:
+            data_dir = start["data_dir"]
+            if not Path(data_dir).exists():
+                raise FerError(f"the data set this run started on is gone: {data_dir} "
+                               "(pass --data with its new place to resume)")
+    ds = load_dataset(data_dir)
+    fingerprint = data_fingerprint(ds)
+    if start is not None and fingerprint != start["data_fingerprint"]:
+        raise FerError(f"{ds.root} is not the data set this run started on ({start['data_dir']}, "
+                       f"fingerprint {start['data_fingerprint']}, now {fingerprint}); resume with that data")
+    return ds, fingerprint, start
+
+
 def fit(params: dict | None = None, data_dir=None, out_dir="models/default", resume: bool = False,
         verbose: int | str = "auto", **overrides) -> Path:
     """Train ``params`` (a profile dict or its ``training`` section) into ``out_dir``.
 
-    ``resume=True`` continues from ``checkpoints/last.keras`` after an interruption; without
-    it, a folder that already holds a run is refused rather than overwritten.
+    ``resume=True`` continues from the last committed epoch after an interruption, on the same
+    data, with the same numbers as an uninterrupted run; without it, a folder that already holds
+    a run is refused rather than overwritten.
     """
     out = Path(out_dir)
     if resume and (out / "params.yaml").is_file():
         # A resumed run keeps the parameters it started with; only its length may change.
-        params = yaml.safe_load((out / "params.yaml").read_text())
+        params = load_params(out / "params.yaml")
         overrides = {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
     p = training_params(params, **overrides)
     run = _Run(out, p)
     if holds_run(out) and not resume:  # never overwrite a model
-        raise FerError(f"{out} already holds a training run (epoch {run.state.get('epoch', '?')}); "
-                       "pass --resume to continue it or choose another --out")
-    if resume and not run.last_ckpt.is_file():
-        print(f"nothing to resume in {out}: starting a new run", flush=True)
-        run.state, run.initial_epoch, run.start_wall = {}, 0, 0.0
-    run.ckpt_dir.mkdir(parents=True, exist_ok=True)
-    run.info = run_info(seed=p["seed"], params=p)  # the commit and versions the run started with
-    run.info["precision"] = resolve_precision(p["precision"])
+        raise FerError(f"{out} already holds a training run; pass --resume to continue it or choose another --out")
+    files.ensure_dir(run.ckpt_dir, "model folder")
+    model = None
+    if resume:
+        model, _ = run.restore()
+        if model is None:
+            print(f"nothing to resume in {out}: starting a new run", flush=True)
+    ds, fingerprint, start = _open_data(run, data_dir, resume and model is not None)
+    if start is None:
+        info = run_info(seed=p["seed"], params=p)  # the commit and versions the run started with
+        start = {"data_dir": str(ds.root.resolve()), "data_fingerprint": fingerprint,
+                 "started": info.pop("finished"), "info": info}
+        files.write_json(run.start_file, start)
+    run.start = start
+    run.precision = resolve_precision(p["precision"])
 
     keras.utils.set_random_seed(p["seed"])
-    ds = load_dataset(data_dir)
     classes = ds.classes
     x_tr, y_tr = seeded_subset(*ds.split("train", labels=p["labels"]), p["train_subset"], p["seed"])
     run.x_val, run.y_val = seeded_subset(*ds.split("valid", labels="majority"), p["valid_subset"], p["seed"] + 1)
@@ -318,19 +372,18 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
             probs = per_sample / per_sample.sum()
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs)
 
-    (out / "params.yaml").write_text(yaml.safe_dump({"training": p}, sort_keys=False))
-    (out / M.LABELS_FILE).write_text(json.dumps(classes, indent=2) + "\n")
-    with precision_policy(run.info["precision"]):
-        _train(run, p, len(classes), verbose)
+    files.write_text(out / "params.yaml", yaml.safe_dump({"training": p}, sort_keys=False))
+    files.write_text(out / M.LABELS_FILE, json.dumps(classes, indent=2) + "\n")
+    with precision_policy(run.precision):
+        _train(run, model, p, len(classes), verbose)
     finish(out, ds, p, run)
     return out
 
 
-def _train(run: "_Run", p: dict, n_classes: int, verbose) -> None:
+def _train(run: "_Run", model, p: dict, n_classes: int, verbose) -> None:
     out = run.out
     with strategy_scope(p["strategy"]):
-        if run.initial_epoch:
-            model = keras.models.load_model(run.last_ckpt)
+        if model is not None:
             print(f"resuming {out} after epoch {run.initial_epoch}", flush=True)
         else:
             model = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"],
@@ -338,22 +391,33 @@ def _train(run: "_Run", p: dict, n_classes: int, verbose) -> None:
             _compile(model, p, len(run.batches))
     if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:
         return
-    print(f"training {p['model']} ({model.count_params():,} parameters, {run.info['precision']}) on "
+    print(f"training {p['model']} ({model.count_params():,} parameters, {run.precision}) on "
           f"{len(run.batches.x):,} images, validating on {len(run.x_val):,}", flush=True)
     try:
-        model.fit(run.batches, epochs=p["epochs"], initial_epoch=run.initial_epoch,
+        # shuffle=False: Batches already shuffles by (seed, epoch); Keras' own batch shuffle draws
+        # from Python's global random state, which a resumed process cannot restore
+        model.fit(run.batches, epochs=p["epochs"], initial_epoch=run.initial_epoch, shuffle=False,
                   callbacks=[_EpochEnd(run)], verbose=verbose)
     except KeyboardInterrupt:
-        raise FerError(f"training interrupted after epoch {run.state.get('epoch', 0)}; "
-                       f"continue with: fer train --out {out} --resume") from None
+        raise Interrupted(f"training interrupted after epoch {run.state.get('epoch', 0)}; "
+                          f"continue with: fer train --out {out} --resume") from None
 
 
 def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
-    """Metrics of the best epoch on validation and (once) test, run info and the model card."""
-    best, classes = keras.models.load_model(out / M.MODEL_FILE, compile=False), ds.classes
+    """The best epoch as a float32 ``model.keras``; its metrics on validation and (once) test; run info and card."""
+    from .reproducibility import data_fingerprint
+
+    best_epoch = run.state.get("best_epoch")
+    if best_epoch is None:
+        raise FerError(f"{out}: no finished epoch to make a model from")
+    try:
+        best = keras.models.load_model(run.checkpoint(best_epoch), compile=False)
+    except Exception as exc:  # Keras raises many types for a damaged file
+        raise FerError(f"{run.checkpoint(best_epoch)}: best checkpoint damaged ({exc.__class__.__name__})") from None
+    classes = ds.classes
     if any(layer.dtype_policy.name != "float32" for layer in best.layers):
         best = _float32_copy(best, p, len(classes))
-    best.save(out / M.MODEL_FILE)  # float32, without the optimizer state: a third of the size
+    files.save_model(best, out / M.MODEL_FILE)  # float32, without the optimizer state: a third of the size
     metrics = {}
     splits = [("validation", "valid", p["valid_subset"], p["seed"] + 1)]
     if p["evaluate_test"]:
@@ -362,14 +426,15 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
         x, y = seeded_subset(*ds.split(split, labels="majority"), n, seed)
         metrics[key] = compute_metrics(y, best.predict(x[..., None].astype("float32"), batch_size=256, verbose=0),
                                        classes)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    info = dict(run.info)
-    info.update(started=info.pop("finished"), finished=utc_now())  # run_info() was taken at the start
+    files.write_json(out / "metrics.json", metrics)
+    info = dict(run.start["info"])
+    info.update(started=run.start["started"], finished=utc_now(), precision=run.precision)
     info.update(wall_seconds=round(run.state.get("wall_seconds", 0.0), 1), epochs_run=run.state.get("epoch"),
-                best_epoch=run.state.get("best_epoch"), parameters=int(best.count_params()),
-                train_images=len(run.batches.x), data_dir=str(ds.root))
-    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
-    (out / "MODEL_CARD.md").write_text(model_card(out.name, p, metrics, info))
+                best_epoch=best_epoch, parameters=int(best.count_params()),
+                train_images=len(run.batches.x), data_dir=str(ds.root),
+                data_fingerprint=run.start["data_fingerprint"])
+    files.write_json(out / "run.json", info)
+    files.write_text(out / "MODEL_CARD.md", model_card(out.name, p, metrics, info))
     return metrics
 
 

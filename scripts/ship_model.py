@@ -19,8 +19,10 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fer_helpers import files  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
-from fer_helpers.training import model_card, training_params  # noqa: E402
+from fer_helpers.params import training_params  # noqa: E402
+from fer_helpers.training import model_card  # noqa: E402
 
 FILES = ("model.keras", "labels.json", "params.yaml", "history.csv", "metrics.json", "run.json")
 
@@ -38,15 +40,15 @@ def ship(run: Path, dest: Path, force: bool = False) -> None:
     if old is not None and new <= old and not force:
         raise FerError(f"{run}: validation accuracy {new:.4f} does not beat {dest}'s {old:.4f}; "
                        "nothing shipped (--force to ship anyway)")
-    if dest.exists():
-        shutil.rmtree(dest)  # old evaluation figures describe the old model
-    dest.mkdir(parents=True)
-    for name in FILES:
-        shutil.copy2(run / name, dest / name)
-    p = training_params(yaml.safe_load((dest / "params.yaml").read_text()))
-    metrics = json.loads((dest / "metrics.json").read_text())
-    info = json.loads((dest / "run.json").read_text())
-    (dest / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
+    p = training_params(yaml.safe_load((run / "params.yaml").read_text()))
+    metrics = json.loads((run / "metrics.json").read_text())
+    info = json.loads((run / "run.json").read_text())
+    # the whole folder at once: old evaluation figures describe the old model, and a kill
+    # midway must not leave a shipped model folder that is half old, half new
+    with files.atomic_dir(dest) as tmp:
+        for name in FILES:
+            shutil.copy2(run / name, tmp / name)
+        (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
     test = metrics.get("test", {}).get("accuracy")
     print(f"shipped {run} as {dest}: validation {new:.4f} (was {old if old is None else f'{old:.4f}'}), "
           f"test {'not measured' if test is None else f'{test:.4f}'}")
