@@ -396,3 +396,35 @@ def plot_metrics_vs_references(metrics: dict, references=REFERENCES) -> Figure:
     ax.set(xlim=(0, 1), xlabel="test accuracy (FER+, 8 classes)", title="Accuracy against published results")
     ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
     return fig
+
+
+@_styled
+def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 3) -> Figure:
+    """Accuracy against strength, one panel per perturbation, the clean accuracy dashed: what a
+    detector's framing or a camera costs (``robustness.robustness_table``; ``units`` labels the x axes)."""
+    units = units or {}
+    clean = table.loc[table["perturbation"] == "clean", "accuracy"]
+    shifted = table[table["perturbation"] != "clean"]
+    names = list(dict.fromkeys(shifted["perturbation"]))
+    rows = max(1, -(-len(names) // cols))
+    fig = Figure(figsize=(3.6 * cols, 2.7 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    for ax in axes[len(names):]:
+        fig.delaxes(ax)
+    for ax, name in zip(axes, names):
+        g = shifted[shifted["perturbation"] == name].sort_values("strength")
+        ax.plot(g["strength"], g["accuracy"], marker="o", ms=4, color="tab:blue", label="perturbed")
+        if len(clean):
+            ax.axhline(clean.iloc[0], color="gray", ls="--", lw=1, label="clean")
+        ax.set_xticks(g["strength"], [f"{s:g}" for s in g["strength"]])
+        worst = g["drop"].min()
+        ax.set(title=f"{name} (worst change {100 * worst:+.1f} pt)", xlabel=units.get(name, "strength"))
+        ax.xaxis.label.set_size(8)
+        ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+    for ax in axes[:len(names):cols]:
+        ax.set_ylabel("accuracy")
+    if names:
+        axes[0].legend(fontsize=7, loc="lower left")
+    n = int(table["n"].iloc[0]) if len(table) else 0
+    fig.suptitle(f"Accuracy under framing and camera shifts ({n:,} images)", fontweight="bold")
+    return fig

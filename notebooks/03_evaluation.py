@@ -158,6 +158,57 @@ else:
     display(Markdown("*Not run in this profile (`tta: false`).*"))
 
 # %% [markdown]
+# ## Robustness to framing and camera
+#
+# The FER2013 faces were cropped one way; a face detector in use frames a face a little
+# differently, and another camera exposes, focuses and compresses it differently. We score the
+# same test images again under controlled versions of both, one perturbation at a time
+# (`fer_helpers.robustness`):
+#
+# - **framing**, what a detector's box does: a looser or tighter crop (zoom from 0.85 to 1.15,
+#   the border filled by repeating the edge pixels), a box off-centre by 5 or 10% of the side
+#   (horizontally or vertically), and a head tilted by 7.5 or 15 degrees either way;
+# - **camera**: brightness (grey levels added), gamma (another tone curve), Gaussian blur (out of
+#   focus), JPEG compression, and the mirror image (a selfie camera's preview).
+#
+# Each row gives the accuracy at every strength and its change from the clean images in
+# percentage points. The table is also written as `evaluation/robustness_test.csv`
+# (`robustness_test_subsetN.csv` on a subset), the figure as `figures/robustness.png`. The test
+# split serves for reporting here, never for choosing a model or a setting.
+
+# %%
+from fer_helpers import robustness
+from fer_helpers.files import write_text
+
+robust = robustness.robustness_of_model_dir(model_dir, data=data_dir, split="test", subset=eval_subset, seed=seed)
+write_text(Path(output_dir) / "evaluation" / f"robustness_{evaluation.result_stem('test', eval_subset)}.csv",
+           robust.to_csv(index=False))
+display(robustness.summary_table(robust))
+
+# %%
+fig = plots.plot_robustness(robust, robustness.UNITS)
+plots.save_figure(fig, figures / "robustness.png")
+fig
+
+# %%
+clean, shifted = robust.iloc[0], robust.iloc[1:]
+worst = shifted.loc[shifted["drop"].idxmin()]
+worst_by = shifted.groupby("perturbation", sort=False)["drop"].min()
+flip = shifted.set_index("perturbation").loc["flip", "drop"]
+display(Markdown(
+    f"**What the shifts cost.** On these {clean['n']:,} images the clean accuracy is "
+    f"{clean['accuracy']:.1%}. "
+    + (f"The largest loss is {worst['perturbation']} at {worst['strength']:g}: {worst['accuracy']:.1%} "
+       f"({100 * worst['drop']:+.1f} points). " if worst["drop"] < 0 else "No perturbation lowers it. ")
+    + "Within one point at every strength: "
+    f"{', '.join(worst_by[worst_by > -0.01].index) or 'none'}; more than three points lower at some "
+    f"strength: {', '.join(worst_by[worst_by < -0.03].index) or 'none'}. "
+    f"The mirror image changes accuracy by {100 * flip:+.1f} points"
+    + (", as good as none: flip test-time augmentation rests on that." if abs(flip) < 0.01 else ".")
+    + (f" On a subset of {clean['n']} images one image is {100 / clean['n']:.2f} points, so differences of"
+       " a point or two are noise." if eval_subset else "")))
+
+# %% [markdown]
 # The metrics, the classification report and the figures are also written to the run folder
 # (`evaluation/evaluation_test.json`, `classification_report_test.txt`, `*_test.png`; a run on a
 # subset of N images names them `*_test_subsetN.*`, so it never replaces the full results).
