@@ -128,7 +128,7 @@ def _import_keras_quietly() -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command in ("train", "evaluate", "predict"):
+        if args.command in ("train", "evaluate", "predict", "report"):
             _import_keras_quietly()
         return args.func(args)
     except FerError as exc:
