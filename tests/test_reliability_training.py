@@ -188,7 +188,11 @@ def test_ctrl_c_exits_130_with_the_command_that_resumes(setup, tmp_path):
     out = tmp_path / "m"
     long = tmp_path / "long.yaml"
     long.write_text(yaml.safe_dump({"training": {**PARAMS["training"], "epochs": 200}}))
-    proc = subprocess.Popen([sys.executable, "-m", "fer_helpers.cli", "train", "--params", str(long), "--data",
+    # as from a terminal: a shell starts background jobs (CI's, say) with SIGINT ignored, and a
+    # Python started so keeps ignoring it; a user's Ctrl-C always reaches Python's handler
+    as_from_a_terminal = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "from fer_helpers.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.Popen([sys.executable, "-c", as_from_a_terminal, "train", "--params", str(long), "--data",
                              str(data), "--out", str(out)], cwd=PROJECT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=_env())
     deadline = time.time() + 300
