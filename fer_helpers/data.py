@@ -56,6 +56,19 @@ MAX_IMAGE_PIXELS = 64_000_000
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as a reader should see it: relative to the project when it lies in or beside it
+    (``models/default``, ``../shared/data/ferplus``), else absolute.
+
+    Reports, printed summaries and committed records then show no one machine's folder layout.
+    """
+    p = Path(path).expanduser().resolve()
+    beside = PROJECT_ROOT.parent
+    if beside != Path(beside.anchor) and p.is_relative_to(beside):
+        return os.path.relpath(p, PROJECT_ROOT)
+    return str(p)
+
+
 def default_data_paths() -> list[Path]:
     """Where the data is looked for when no path is given, in order."""
     return [Path("data/ferplus"), PROJECT_ROOT / "data" / "ferplus",
@@ -110,7 +123,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={len(self._images[s])}" for s in self.splits)
-        return f"Dataset({self.root}, layout={self.report.layout}, {len(self.classes)} classes, {sizes})"
+        return f"Dataset({display_path(self.root)}, layout={self.report.layout}, {len(self.classes)} classes, {sizes})"
 
     @property
     def splits(self) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import PROJECT_ROOT
+from .data import PROJECT_ROOT, display_path
 from .errors import FerError
 from .files import ensure_dir, write_json, write_text
 
@@ -161,7 +161,7 @@ def evaluate_model_dir(model_dir: str | os.PathLike | None = None, data: str | o
 
     probs = predict_probs(model, x)
     result, bins = _score(y, probs, classes)
-    result.update({"model_dir": str(model_dir), "data": str(ds.root), "split": split, "subset": subset,
+    result.update({"model_dir": display_path(model_dir), "data": display_path(ds.root), "split": split, "subset": subset,
                    "seed": seed, "classes": list(classes)})
     report = f"{model_dir} on {split} ({len(y)} images)\n\n{result['report_text']}"
     if tta:
@@ -204,7 +204,8 @@ def summary_text(result: dict) -> str:
     pairs = result.get("confused_pairs", [])[:3]
     if pairs:
         lines.append("most confused: " + "; ".join(f"{p['true']} → {p['predicted']} ({p['count']})" for p in pairs))
-    lines.append(f"wrote {result['files']['json']}, {result['files']['report']} and {len(result['figures'])} figures")
+    lines.append(f"wrote {display_path(result['files']['json'])}, {display_path(result['files']['report'])} "
+                 f"and {len(result['figures'])} figures")
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from . import model as M
-from .data import load_dataset, seeded_subset
+from .data import display_path, load_dataset, seeded_subset
 from . import files
 from .errors import FerError, Interrupted
 from .params import DEFAULTS, load_params, training_params  # noqa: F401  (re-exported)
@@ -431,7 +431,7 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     info.update(started=run.start["started"], finished=utc_now(), precision=run.precision)
     info.update(wall_seconds=round(run.state.get("wall_seconds", 0.0), 1), epochs_run=run.state.get("epoch"),
                 best_epoch=best_epoch, parameters=int(best.count_params()),
-                train_images=len(run.batches.x), data_dir=str(ds.root),
+                train_images=len(run.batches.x), data_dir=display_path(ds.root),
                 data_fingerprint=run.start["data_fingerprint"])
     files.write_json(out / "run.json", info)
     files.write_text(out / "MODEL_CARD.md", model_card(out.name, p, metrics, info))

@@ -54,7 +54,7 @@ import pandas as pd
 import yaml
 from IPython.display import Markdown, display
 
-from fer_helpers import model, plots
+from fer_helpers import data, model, plots
 from fer_helpers.training import fit
 
 plots.set_style()
@@ -74,7 +74,7 @@ model_path = Path(model_dir)
 if train:
     fit({"training": training, "seed": seed}, data_dir=data_dir, out_dir=model_path, verbose=2)
 else:
-    print(f"train is false: reporting on the model in {model_path}")
+    print(f"train is false: reporting on the model in {data.display_path(model_path)}")
 
 # %% [markdown]
 # ## The model

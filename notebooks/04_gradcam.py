@@ -93,7 +93,7 @@ fig
 # %%
 run = json.loads((Path(model_dir) / "run.json").read_text())
 now = reproducibility.run_info(seed=seed)
-display(Markdown(f"- **model folder**: `{model_dir}`, trained with seed {run['seed']} at git commit "
+display(Markdown(f"- **model folder**: `{data.display_path(model_dir)}`, trained with seed {run['seed']} at git commit "
                  f"`{run['git_commit']}`, finished {run['finished']}, {run['wall_seconds'] / 60:.1f} min of "
                  f"training on {run['machine']['cpu_count']} CPU cores ({run['machine']['platform']})\n"
                  f"- **this report**: git commit `{now['git_commit']}`, Keras backend `{now['keras_backend']}`, "
@@ -103,7 +103,8 @@ display(Markdown(f"- **model folder**: `{model_dir}`, trained with seed {run['se
 # Parameters of this run (papermill injected them into every notebook):
 
 # %%
-print(yaml.safe_dump({"run_name": run_name, "data_dir": data_dir, "model_dir": model_dir, "train": train,
+shown = {k: v and data.display_path(v) for k, v in {"data_dir": data_dir, "model_dir": model_dir}.items()}
+print(yaml.safe_dump({"run_name": run_name, **shown, "train": train,
                       "seed": seed, "eval_subset": eval_subset, "tta": tta, "training": training},
                      sort_keys=False))
 
