@@ -35,7 +35,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from . import labels as L
-from .errors import FerError
+from .errors import FerError, one_line
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 IMAGE_SIZE = 48
@@ -234,12 +234,6 @@ def to_face_array(img: Image.Image) -> tuple[np.ndarray, bool]:
     return np.asarray(img, dtype=np.uint8), converted
 
 
-def _one_line(text: str) -> str:
-    """``text`` with its line breaks written as ``\\n``: a file named with a line break (Linux allows
-    it) must not turn an error into two lines."""
-    return "\\n".join(text.splitlines())
-
-
 # Image.open is only made under this lock: warnings.catch_warnings swaps the process-wide filter
 # list, and _decode_many opens images from several threads at once (decoding stays parallel).
 _OPEN_LOCK = threading.Lock()
@@ -259,7 +253,7 @@ def open_image(path: str | os.PathLike):
     p = Path(path)
 
     def error(why: str) -> FerError:
-        return FerError(_one_line(f"{p}: {why}"))
+        return FerError(f"{p}: {why}")
 
     try:
         st = p.stat()
@@ -667,12 +661,8 @@ def load_dataset(path: str | os.PathLike | None = None, *, on_error: str = "rais
             if ds is not None:
                 return ds
     report = LoadReport(layout=layout)
-    try:
-        classes, images, votes, names = _READERS[layout](root, on_error, report)
-    except FerError as exc:  # names from folders and label files may hold line breaks
-        exc.args = (_one_line(str(exc)),)
-        raise
-    report.skipped = [_one_line(s) for s in report.skipped]
+    classes, images, votes, names = _READERS[layout](root, on_error, report)
+    report.skipped = [one_line(s) for s in report.skipped]
     ds = Dataset(root, classes, images, votes, names, report)
     if cache_file is not None:
         try:

@@ -5,10 +5,20 @@ keeps its traceback.
 """
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks written as ``\\n``: a file or folder named with a line break
+    (Linux allows it) must not turn a one-line message into two."""
+    return "\\n".join(str(text).splitlines())
+
+
 class FerError(Exception):
-    """A user-facing error: the message says what went wrong and where."""
+    """A user-facing error: the message says what went wrong and where, on one line (``one_line``,
+    applied here once so no caller has to think of it)."""
 
     exit_code = 2
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(message))
 
 
 class Interrupted(FerError):

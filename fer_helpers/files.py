@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -71,35 +72,43 @@ def save_model(model, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def _claim(tmp: Path, target: Path) -> bool:
+    """Give ``tmp``'s content the name ``target`` unless that name exists (then ``False``).
+
+    A hard link fails when the name exists, so two processes can never claim the same one; on a
+    file system without hard links (FAT, some network shares) an exclusive create does the same.
+    """
+    try:
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+            raise
+    try:
+        with open(target, "xb") as out, open(tmp, "rb") as src:
+            shutil.copyfileobj(src, out)
+        return True
+    except FileExistsError:
+        return False
+
+
 def write_new(path: str | os.PathLike, write) -> Path:
     """Write a file that replaces nothing: ``path`` if free, else ``stem-2.ext``, ``stem-3.ext`` ...
 
-    ``write(tmp)`` writes the content to a temporary path; it is then hard-linked to the first
-    free name (``link`` fails when the name exists, so two processes can never claim the same
-    one) and returns the name used.
+    ``write(tmp)`` writes the content to a temporary path, which then takes the first free name;
+    returns the name used.
     """
     path = Path(path)
     tmp = _tmp_name(path)
     try:
         write(tmp)
         _fsync(tmp)
-        n = 1
-        while True:
+        for n in itertools.count(1):
             target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
-            try:
-                os.link(tmp, target)
+            if _claim(tmp, target):
                 return target
-            except FileExistsError:
-                n += 1
-            except OSError as exc:  # a file system without hard links: exclusive create, then copy
-                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
-                    raise
-                try:
-                    with open(target, "xb") as out:
-                        out.write(tmp.read_bytes())
-                    return target
-                except FileExistsError:
-                    n += 1
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()

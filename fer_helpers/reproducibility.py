@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas", "pillow",
             "opencv-python-headless", "papermill", "nbconvert", "jupytext")
@@ -61,10 +64,6 @@ def data_fingerprint(ds) -> str:
     Content, not paths or modification times: a copied or moved data set keeps its fingerprint,
     one changed image changes it.
     """
-    import hashlib
-
-    import numpy as np
-
     h = hashlib.sha256("|".join(ds.classes).encode())
     for split in ds.splits:
         x, votes = ds.split(split, labels="votes")

@@ -20,13 +20,13 @@ import keras
 import numpy as np
 import yaml
 
+from . import files
 from . import model as M
 from .data import display_path, load_dataset, seeded_subset
-from . import files
 from .errors import FerError, Interrupted
-from .params import DEFAULTS, load_params, training_params  # noqa: F401  (re-exported)
 from .metrics import compute_metrics
-from .reproducibility import run_info, utc_now
+from .params import load_params, training_params
+from .reproducibility import data_fingerprint, run_info, utc_now
 
 # ---------------------------------------------------------------------------------------------
 
@@ -303,8 +303,6 @@ def _compile(model, p, steps_per_epoch):
 
 def _open_data(run: _Run, data_dir, resume: bool):
     """The data set, and the record of it: a resumed run trains on the data it started with."""
-    from .reproducibility import data_fingerprint
-
     start = None
     if resume and run.start_file.is_file():
         try:
@@ -405,8 +403,6 @@ def _train(run: "_Run", model, p: dict, n_classes: int, verbose) -> None:
 
 def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     """The best epoch as a float32 ``model.keras``; its metrics on validation and (once) test; run info and card."""
-    from .reproducibility import data_fingerprint
-
     best_epoch = run.state.get("best_epoch")
     if best_epoch is None:
         raise FerError(f"{out}: no finished epoch to make a model from")

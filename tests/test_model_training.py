@@ -19,7 +19,8 @@ import yaml
 from fer_helpers import labels as L
 from fer_helpers.errors import FerError
 from fer_helpers.model import build, load_model_dir, save_model_dir
-from fer_helpers.training import Batches, class_weights, fit, training_params
+from fer_helpers.params import training_params
+from fer_helpers.training import Batches, class_weights, fit
 from synthetic import make_ferplus, votes
 
 PROJECT = Path(__file__).resolve().parent.parent
