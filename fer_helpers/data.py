@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto's widget bars need ipywidgets, and warn without it
 
 from . import labels as L
 from .errors import FerError, one_line

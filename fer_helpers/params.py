@@ -1,24 +1,41 @@
-"""Training parameters: their defaults, and the one place that checks them.
+"""Parameters: the profiles that drive the notebooks, ``-p`` overrides, and the one place that checks them.
 
-``fer train``, ``fer report`` (through ``pipeline.check_params``), the notebooks and
-``scripts/ship_model.py`` all go through ``training_params``, so a value that is the wrong type or
-out of range fails with one line naming it before anything is written. ``load_params`` reads a
-params file (a profile) with the same one-line errors.
+A *profile* (``notebooks/params/smoke.yaml``, ``full.yaml``) holds the notebook parameters
+(``PARAMETERS``) and a ``training`` section (``DEFAULTS``). ``fer report``, ``fer train``, ``fer
+sweep``, the notebooks and ``scripts/ship_model.py`` all read and check them here, so a value of
+the wrong type or out of range fails with one line naming it before anything is written:
+
+- ``load_params``: read a YAML file (a profile, a sweep file, a model folder's params.yaml);
+- ``training_params``: the ``training`` section over ``DEFAULTS``, every value checked;
+- ``load_profile``: a profile with ``-p`` overrides applied (``parse_overrides``,
+  ``apply_overrides``) and checked (``check_params``);
+- ``run_paths``: where a run reads and writes. One rule for every way a notebook runs (``fer
+  report``, papermill from any folder, JupyterLab in ``notebooks/``): the defaults live in the
+  project (``reports/<run_name>``, ``models/default``), never in the working directory; a
+  relative path a user gives is taken from the working directory, else from the project.
+  ``notebook_parameters`` adds the checks ``fer report`` makes before its first notebook.
+
+This module imports neither Keras nor papermill: checking parameters is instant.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import re
 from pathlib import Path
 
 import yaml
 
+from .data import PROJECT_ROOT
 from .errors import FerError
+
+PARAMS_DIR = PROJECT_ROOT / "notebooks" / "params"
 
 DEFAULTS: dict = {
     "model": "default",          # default | baseline
-    "augment": "default",        # none | seed | default
+    "augment": "default",        # none | seed | default | strong (default + blur, JPEG, erasing)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
@@ -36,11 +53,15 @@ DEFAULTS: dict = {
     "precision": "auto",         # auto (bfloat16 where the hardware has it) | float32 | mixed_bfloat16
     "seed": 42,
     "evaluate_test": True,       # measure the test split once, with the best epoch, at the end
+    # Levers of issue 11, off by default (so the shipped recipe and its runs stay what they were):
+    "ema": 0.0,                  # momentum of an exponential moving average of the weights (0: off; e.g. 0.999)
+    "mixup": 0.0,                # mixup's Beta(alpha, alpha) on images and soft labels (0: off; e.g. 0.2)
+    "label_smoothing": 0.0,      # mixes each target with the uniform distribution (0: off)
 }
 
 MODELS = ("default", "baseline")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
-    "model": MODELS, "augment": ("none", "seed", "default"),
+    "model": MODELS, "augment": ("none", "seed", "default", "strong"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
     "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
     "precision": ("auto", "float32", "mixed_bfloat16"),
@@ -58,6 +79,9 @@ RANGES = {
     "train_subset": ("integer", 1, 10**9, True, True, True),
     "valid_subset": ("integer", 1, 10**9, True, True, True),
     "seed": ("integer", 0, 2**32 - 1, True, True, False),
+    "ema": ("number", 0, 1, True, False, False),
+    "mixup": ("number", 0, 10, True, True, False),
+    "label_smoothing": ("number", 0, 1, True, False, False),
 }
 
 
@@ -125,3 +149,168 @@ def training_params(params: dict | None = None, **overrides) -> dict:
     if not isinstance(merged["evaluate_test"], bool):
         raise FerError(f"training.evaluate_test must be true or false, got {merged['evaluate_test']!r}")
     return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles: the notebook parameters
+
+#: The notebooks' parameters (every notebook takes all of them): name -> (allowed types, meaning).
+PARAMETERS: dict[str, tuple[tuple[type, ...], str]] = {
+    "run_name": ((str,), "names the output folder reports/<run_name>/"),
+    "data_dir": ((str, type(None)), "data folder; null: data/ferplus, then ../shared/data/ferplus"),
+    "model_dir": ((str, type(None)), "model folder reported on (02 trains into it when train is true); "
+                                     "null with train: <output_dir>/model"),
+    "train": ((bool,), "02 trains a fresh model (true) or shows the one in model_dir (false)"),
+    "seed": ((int,), "one seed for sampling, training and figures"),
+    "eval_subset": ((int, type(None)), "images per split explored and evaluated (null: all)"),
+    "tta": ((bool,), "03 also reports horizontal-flip test-time augmentation"),
+    "training": ((dict,), "the training section: fer_helpers.training.fit's parameters"),
+    "output_dir": ((str, type(None)), "where notebooks, figures, metrics and the report go "
+                                      "(null: reports/<run_name> in the project)"),
+    "experiments": ((str, list, type(None)), "sweep folder(s) that 05_experiments shows, e.g. runs/ablations "
+                                             "(null: the report has no Experiments chapter)"),
+}
+_REQUIRED = ("run_name", "train", "seed")
+_PROFILE_DEFAULTS = {"data_dir": None, "model_dir": None, "eval_subset": None, "tta": False, "training": {},
+                     "output_dir": None, "experiments": None}
+
+
+def parse_overrides(pairs) -> dict:
+    """``[(key, value), ...]`` from ``-p key value`` into a dict, each value parsed as YAML
+    (``true``, ``3``, ``null``, ``[1, 2]`` ...). ``training.epochs`` style keys are kept dotted."""
+    out = {}
+    for pair in pairs or []:
+        if len(pair) != 2:
+            raise FerError(f"an override is a key and a value, got {pair!r}")
+        key, value = pair
+        try:
+            out[str(key)] = yaml.safe_load(value) if isinstance(value, str) else value
+        except yaml.YAMLError as exc:
+            raise FerError(f"-p {key}: value {value!r} is not valid YAML ({str(exc).splitlines()[0]})") from None
+    return out
+
+
+def apply_overrides(params: dict, overrides: dict | None) -> dict:
+    """A copy of ``params`` with ``overrides`` set; ``a.b`` keys set nested values (``training.epochs``)."""
+    params = copy.deepcopy(params)
+    for key, value in (overrides or {}).items():
+        parts = str(key).split(".")
+        if parts[0] not in PARAMETERS:
+            raise FerError(f"unknown parameter {parts[0]!r}; known: {', '.join(PARAMETERS)}")
+        target = params
+        for part in parts[:-1]:
+            if target.get(part) is None:
+                target[part] = {}
+            if not isinstance(target[part], dict):
+                raise FerError(f"cannot set {key}: {part!r} is not a mapping")
+            target = target[part]
+        target[parts[-1]] = value
+    return params
+
+
+def check_params(params: dict, source: str = "params") -> dict:
+    """Types and values of the notebook parameters, with the defaults filled in; ``FerError`` names the culprit."""
+    if not isinstance(params, dict):
+        raise FerError(f"{source}: expected a mapping of parameters, got {type(params).__name__}")
+    unknown = sorted(repr(k) for k in set(params) - set(PARAMETERS))
+    if unknown:
+        raise FerError(f"{source}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMETERS)}")
+    missing = [k for k in _REQUIRED if k not in params]
+    if missing:
+        raise FerError(f"{source}: missing parameter(s) {', '.join(missing)}")
+    params = {**_PROFILE_DEFAULTS, **params}
+    if params["training"] is None:
+        params["training"] = {}
+    for key, (types, meaning) in PARAMETERS.items():
+        value = params[key]
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise FerError(f"{source}: {key} must be {names} ({meaning}), got {value!r}")
+    params["training"] = dict(params["training"])
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", params["run_name"]):
+        raise FerError(f"{source}: run_name must be a folder name (letters, digits, . _ -), got {params['run_name']!r}")
+    if params["eval_subset"] is not None and params["eval_subset"] < 1:
+        raise FerError(f"{source}: eval_subset must be a positive number of images or null, got {params['eval_subset']}")
+    if not params["train"] and params["model_dir"] is None:
+        raise FerError(f"{source}: with train: false, model_dir must name the model folder to report on")
+    training_params({"training": params["training"], "seed": params["seed"]})  # same checks as `fer train`
+    return params
+
+
+def resolve_params_file(path: str | os.PathLike | None) -> Path:
+    """The params file: as given, else relative to the project (``notebooks/params/full.yaml``),
+    else a profile name (``smoke`` -> ``notebooks/params/smoke.yaml``)."""
+    if path is None:
+        path = PARAMS_DIR / "full.yaml"
+    p = Path(path).expanduser()
+    for candidate in (p, PROJECT_ROOT / p, PARAMS_DIR / f"{p}.yaml" if not p.suffix else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    raise FerError(f"params file not found: {p} (profiles: "
+                   f"{', '.join(q.stem for q in sorted(PARAMS_DIR.glob('*.yaml'))) or 'none'})")
+
+
+def load_profile(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
+    """Read a profile (a path or a name; default ``full``), apply ``overrides`` and check the result."""
+    path = resolve_params_file(path)
+    return check_params(apply_overrides(load_params(path), overrides), source=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths: one rule for fer report, papermill and JupyterLab
+
+def _resolve_path(value: str | os.PathLike | None, what: str, must_exist: bool = False) -> str | None:
+    """Absolute path: as given, else relative to the working directory, else to the project.
+
+    With ``must_exist`` an absolute path is checked too: a missing one must fail here, not in
+    a notebook after minutes of work.
+    """
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_absolute() and not p.exists() and (PROJECT_ROOT / p).exists():
+        p = PROJECT_ROOT / p
+    if must_exist and not p.exists():
+        looked = "" if p.is_absolute() else f" (looked in {Path.cwd()} and {PROJECT_ROOT})"
+        raise FerError(f"{what} not found: {p}{looked}")
+    return str(p.resolve())
+
+
+def run_paths(run_name: str, data_dir: str | None = None, model_dir: str | None = None,
+              output_dir: str | None = None) -> tuple[str | None, str, str]:
+    """``(data_dir, model_dir, output_dir)`` of a run, absolute; a ``data_dir`` of None stays None
+    (the data set's own search, ``data.default_data_paths``).
+
+    ``output_dir`` None is ``reports/<run_name>`` in the project, ``model_dir`` None the run's own
+    ``<output_dir>/model``. A notebook calls this right after its parameters cell, so papermill
+    from any folder, JupyterLab and ``fer report`` read and write the same places.
+    """
+    out = Path(output_dir).expanduser() if output_dir else PROJECT_ROOT / "reports" / run_name
+    out = out.resolve()
+    model = _resolve_path(model_dir, "model_dir") if model_dir is not None else str(out / "model")
+    return _resolve_path(data_dir, "data_dir"), model, str(out)
+
+
+def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = None) -> dict:
+    """The values papermill injects (``run_paths``), after the checks ``fer report`` makes before
+    its first notebook: the data and model folders exist, a model to train into holds no run."""
+    p = copy.deepcopy(params)
+    out = output_dir or p.get("output_dir")
+    _, _, p["output_dir"] = run_paths(p["run_name"], output_dir=str(out) if out else None)
+    p["data_dir"] = _resolve_path(p["data_dir"], "data_dir", must_exist=True)
+    if p.get("experiments"):  # sweep folders: absolute, and present before any notebook runs
+        folders = [p["experiments"]] if isinstance(p["experiments"], str) else p["experiments"]
+        p["experiments"] = [_resolve_path(f, "experiments folder", must_exist=True) for f in folders]
+    if p["model_dir"] is None:  # the run's own model, retrained by every run (run_report clears it)
+        p["model_dir"] = str(Path(p["output_dir"]) / "model")
+        return p
+    p["model_dir"] = _resolve_path(p["model_dir"], "model_dir", must_exist=not p["train"])
+    if not p["train"] and not Path(p["model_dir"]).is_dir():
+        raise FerError(f"model_dir {p['model_dir']} is not a folder (a model folder holds model.keras and labels.json)")
+    from .training import holds_run
+
+    if p["train"] and holds_run(p["model_dir"]):
+        raise FerError(f"{p['model_dir']} already holds a training run; choose another model_dir "
+                       "(-p model_dir DIR), another output folder, or -p train false to report on it")
+    return p

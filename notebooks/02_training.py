@@ -3,7 +3,7 @@
 #   jupytext:
 #     formats: py:percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -32,18 +32,28 @@
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
-# the defaults below let the notebook run as it is in Jupyter (working directory: notebooks/).
+# the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
 
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
-model_dir: Optional[str] = "../models/default"  # the model folder reported on (trained into if train)
+model_dir: Optional[str] = "models/default"   # the model folder reported on (trained into if train)
 train: bool = False                           # True: train a new model into model_dir; False: show model_dir
+resume: bool = False                          # with train: continue the interrupted run in model_dir (fer sweep sets it)
 seed: int = 42                                # one seed for every random choice (samples, training, figures)
 eval_subset: Optional[int] = None             # images per split evaluated in 03 (None: all of them)
 tta: bool = False                             # 03: also report horizontal-flip test-time augmentation
-output_dir: str = "../reports/interactive"    # where figures and metrics are written
+output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
 training: dict = {"model": "default", "augment": "default"}  # fer_helpers.training.fit parameters
+experiments: Optional[list] = None           # 05: sweep folder(s) shown in the Experiments chapter
+
+# %%
+# Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
+# None is reports/<run_name> and its model/ in the project; a relative path is the working
+# directory's, else the project's.
+from fer_helpers.params import run_paths
+
+data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, output_dir)
 
 # %%
 # %matplotlib inline
@@ -72,7 +82,7 @@ model_path = Path(model_dir)
 
 # %%
 if train:
-    fit({"training": training, "seed": seed}, data_dir=data_dir, out_dir=model_path, verbose=2)
+    fit({"training": training, "seed": seed}, data_dir=data_dir, out_dir=model_path, resume=resume, verbose=2)
 else:
     print(f"train is false: reporting on the model in {data.display_path(model_path)}")
 

@@ -3,7 +3,7 @@
 #   jupytext:
 #     formats: py:percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -23,18 +23,27 @@
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
-# the defaults below let the notebook run as it is in Jupyter (working directory: notebooks/).
+# the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
 
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
-model_dir: Optional[str] = "../models/default"  # the model folder explained
+model_dir: Optional[str] = "models/default"   # the model folder explained
 train: bool = False                           # 02: train a new model (True) or show the one in model_dir
 seed: int = 42                                # one seed for every random choice (which faces are shown)
 eval_subset: Optional[int] = None             # images per split evaluated in 03 (None: all of them)
 tta: bool = False                             # 03: also report horizontal-flip test-time augmentation
-output_dir: str = "../reports/interactive"    # where figures and metrics are written
+output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
 training: dict = {"model": "default", "augment": "default"}  # 02: fer_helpers.training.fit parameters
+experiments: Optional[list] = None           # 05: sweep folder(s) shown in the Experiments chapter
+
+# %%
+# Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
+# None is reports/<run_name> and its model/ in the project; a relative path is the working
+# directory's, else the project's.
+from fer_helpers.params import run_paths
+
+data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, output_dir)
 
 # %%
 # %matplotlib inline

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tools the rendered report needs beyond Python: Debian's Chromium (prints HTML to PDF, runs the
-# report tests) and the npm assets (reveal.js 4.0.2, MathJax 3) that fer_helpers.pipeline inlines
+# report tests) and the npm assets (reveal.js 4.0.2, MathJax 3) that fer_helpers.render inlines
 # into report.html and slides.html so they work offline. Idempotent; called by the setup script.
 #
 #   scripts/install_report_tools.sh            # both

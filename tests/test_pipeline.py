@@ -8,15 +8,19 @@ the file, no console error and every image loaded, and a deck of 10-15 slides.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from fer_helpers import pipeline as P
+from fer_helpers import pipeline, render
 from fer_helpers.evaluation import result_stem
+from test_report import NOISE
 
 pytestmark = pytest.mark.slow
 
@@ -25,26 +29,46 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 
 
 def _requirements():
-    chromium = P.find_chromium()
+    chromium = render.find_chromium()
     if chromium is None:
         pytest.skip("Chromium not found (scripts/install_report_tools.sh installs Debian's chromium)")
     try:
-        P.check_assets()
+        render.check_assets()
     except Exception as exc:  # FerError
         pytest.skip(f"report assets missing: {exc}")
     return chromium
 
 
+@contextlib.contextmanager
+def console_to(path: Path):
+    """Everything a terminal would show, into ``path``: this process's ``sys.stdout``/``sys.stderr``
+    and file descriptors 1 and 2, which the notebook kernels inherit."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(path, "ab", buffering=0) as raw, open(path, "a", buffering=1) as text, \
+            contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(raw.fileno(), 1)
+        os.dup2(raw.fileno(), 2)
+        try:
+            yield
+        finally:
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory, shared_data, real_cache_dir):
-    """``run_report`` of the smoke profile into a temporary folder: (folder, seconds)."""
+    """``run_report`` of the smoke profile into a temporary folder: (folder, seconds); what the
+    run's kernels wrote to the console is in ``console.txt`` beside the folder."""
     _requirements()
     out = tmp_path_factory.mktemp("report") / "smoke"
     t0 = time.time()
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, console_to(out.parent / "console.txt"):
         mp.setenv("FER_CACHE_DIR", str(real_cache_dir))  # never the user's cache; decoded once per machine
-        P.run_report("notebooks/params/smoke.yaml", {"data_dir": str(shared_data)}, output_dir=out,
-                     progress=False)
+        pipeline.run_report("notebooks/params/smoke.yaml", {"data_dir": str(shared_data)}, output_dir=out,
+                            progress=False)
     return out, time.time() - t0
 
 
@@ -103,6 +127,18 @@ def test_smoke_run_writes_every_output_in_time(smoke_run):
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings) >= {"01_data_exploration", "02_training", "03_evaluation", "04_gradcam",
                             "render_html", "render_pdf", "total"}
+
+
+def test_console_and_executed_notebooks_hold_no_start_up_noise(smoke_run):
+    out, _ = smoke_run
+    console = (out.parent / "console.txt").read_text(errors="replace")
+    assert "executing 04_gradcam.py" in console and "04_gradcam done" in console  # the capture saw the run
+    for line in NOISE:
+        assert line not in console, line
+    for name in ("01_data_exploration", "02_training", "03_evaluation", "04_gradcam"):
+        text = (out / f"{name}.ipynb").read_text()
+        for line in NOISE:
+            assert line not in text, (name, line)
 
 
 def test_report_pdf_pages_numbers_and_images(smoke_run):

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 import synthetic as S
 from fer_helpers import evaluation as E
-from fer_helpers import pipeline as P
+from fer_helpers import pipeline, render
 from fer_helpers import plots
 from fer_helpers.errors import FerError
 from fer_helpers.files import TMP_PREFIX
@@ -92,7 +92,7 @@ def half_writes(monkeypatch):
 def fake_assets(tmp_path, monkeypatch) -> Path:
     """Stand-in report assets (reveal.js, MathJax) so the report machinery runs without node_modules."""
     root = tmp_path / "assets"
-    for rel in P._ASSET_FILES.values():
+    for rel in render._ASSET_FILES.values():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("/* stand-in */\n")
     monkeypatch.setenv("FER_REPORT_ASSETS", str(root))
@@ -182,15 +182,15 @@ def test_save_model_dir_that_dies_midway_leaves_a_loadable_model(tmp_path):
 def test_report_html_slides_and_timings_survive_a_write_that_dies_midway(tmp_path, request):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# 1. Title", metadata={"slideshow": {"slide_type": "slide"}})])
-    assets = {key: "" for key in P._ASSET_FILES}
-    html = P.render_html(nb, tmp_path / "report.html", assets)
-    slides = P.render_slides(nb, tmp_path / "slides.html", assets)
-    P._record_timing(tmp_path, "01_data_exploration", 12.0)
+    assets = {key: "" for key in render._ASSET_FILES}
+    html = render.render_html(nb, tmp_path / "report.html", assets)
+    slides = render.render_slides(nb, tmp_path / "slides.html", assets)
+    pipeline._record_timing(tmp_path, "01_data_exploration", 12.0)
     before = snapshot(tmp_path)
     assert {"report.html", "slides.html", "timings.json"} <= set(before) and "1. Title" in html.read_text()
     request.getfixturevalue("half_writes")
-    for write in (lambda: P.render_html(nb, html, assets), lambda: P.render_slides(nb, slides, assets),
-                  lambda: P._record_timing(tmp_path, "02_training", 60.0)):
+    for write in (lambda: render.render_html(nb, html, assets), lambda: render.render_slides(nb, slides, assets),
+                  lambda: pipeline._record_timing(tmp_path, "02_training", 60.0)):
         with pytest.raises(OSError, match="No space left"):
             write()
     assert snapshot(tmp_path) == before and no_temporaries(tmp_path)
@@ -202,7 +202,7 @@ def test_report_params_yaml_survives_a_write_that_dies_midway(tmp_path, model_di
     (out / "params.yaml").write_text("run_name: previous\n")
     request.getfixturevalue("half_writes")
     with pytest.raises(OSError, match="No space left"):
-        P.run_report({"run_name": "t", "train": False, "seed": 1, "model_dir": str(model_dir)},
+        pipeline.run_report({"run_name": "t", "train": False, "seed": 1, "model_dir": str(model_dir)},
                      output_dir=out, progress=False, pdf=False, notebooks=[])
     assert (out / "params.yaml").read_text() == "run_name: previous\n" and no_temporaries(out)
 
@@ -228,7 +228,7 @@ def test_failed_pdf_print_leaves_the_previous_pdf(tmp_path, monkeypatch):
         sys.exit(1)
         """)
     with pytest.raises(FerError, match="could not print report.html") as info:
-        P.print_pdf(html, pdf)
+        render.print_pdf(html, pdf)
     assert pdf.read_bytes() == b"%PDF-1.4 the previous report" and no_temporaries(tmp_path)
     assert "\n" not in str(info.value)
 
@@ -236,7 +236,7 @@ def test_failed_pdf_print_leaves_the_previous_pdf(tmp_path, monkeypatch):
         assert not target.endswith("/report.pdf"), "prints to a temporary name"
         open(target, "wb").write(b"%PDF-1.4 the new report")
         """)
-    assert P.print_pdf(html, pdf) == pdf.resolve()
+    assert render.print_pdf(html, pdf) == pdf.resolve()
     assert pdf.read_bytes() == b"%PDF-1.4 the new report" and no_temporaries(tmp_path)
 
 
@@ -268,7 +268,7 @@ def test_report_with_a_missing_path_fails_before_any_notebook(tmp_path, model_di
               **bad}
     (tmp_path / "01_marker.py").write_text(MARKER_NOTEBOOK)
     with pytest.raises(FerError) as info:
-        P.run_report(params, output_dir=tmp_path / "run", progress=False, pdf=False,
+        pipeline.run_report(params, output_dir=tmp_path / "run", progress=False, pdf=False,
                      notebooks=[tmp_path / "01_marker.py"])
     key, value = next(iter(bad.items()))
     assert str(info.value).startswith(f"{key} {value}" if value.endswith("a-file") else f"{key} not found: {value}")
@@ -279,7 +279,7 @@ def test_fer_report_with_missing_absolute_model_dir_is_one_line(tmp_path, data_d
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump({"run_name": "t", "train": False, "seed": 1,
                                       "model_dir": "/nonexistent/fer-model", "data_dir": str(data_dir)}))
-    assert P.run_report_cli(str(params), [], str(tmp_path / "run")) == 2
+    assert pipeline.run_report_cli(str(params), [], str(tmp_path / "run")) == 2
     err = capsys.readouterr().err
     assert err == "fer report: error: model_dir not found: /nonexistent/fer-model\n"
     assert not (tmp_path / "run").exists()
@@ -308,7 +308,7 @@ def test_fer_report_out_under_proc_or_sys_is_one_line(tmp_path, model_dir, data_
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump({"run_name": "t", "train": False, "seed": 1,
                                       "model_dir": str(model_dir), "data_dir": str(data_dir)}))
-    assert P.run_report_cli(str(params), [], out) == 2
+    assert pipeline.run_report_cli(str(params), [], out) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and captured.err.startswith(f"fer report: error: {out}")
     assert "executing" not in captured.out and not Path(out).exists()

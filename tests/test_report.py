@@ -13,18 +13,18 @@ import nbformat
 import pytest
 import yaml
 
-from fer_helpers import pipeline as P
+from fer_helpers import params, pipeline, render
 from fer_helpers.errors import FerError
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 def write_params(tmp_path: Path, **extra) -> Path:
-    params = {"run_name": "t", "data_dir": None, "model_dir": None, "train": True, "seed": 1,
+    values = {"run_name": "t", "data_dir": None, "model_dir": None, "train": True, "seed": 1,
               "eval_subset": 10, "tta": False, "training": {"epochs": 2, "batch_size": 16}}
-    params.update(extra)
+    values.update(extra)
     path = tmp_path / "p.yaml"
-    path.write_text(yaml.safe_dump(params))
+    path.write_text(yaml.safe_dump(values))
     return path
 
 
@@ -33,29 +33,29 @@ def write_params(tmp_path: Path, **extra) -> Path:
 
 def test_shipped_profiles_are_valid():
     for name in ("smoke", "full"):
-        p = P.load_params(PROJECT / "notebooks" / "params" / f"{name}.yaml")
+        p = params.load_profile(PROJECT / "notebooks" / "params" / f"{name}.yaml")
         assert p["run_name"] == name
-        assert set(p) == set(P.PARAMETERS)
-    assert P.load_params()["train"] is False            # `fer report` default: the shipped model
-    assert P.load_params("smoke")["run_name"] == "smoke"  # a profile name works too
+        assert set(p) == set(params.PARAMETERS)
+    assert params.load_profile()["train"] is False            # `fer report` default: the shipped model
+    assert params.load_profile("smoke")["run_name"] == "smoke"  # a profile name works too
 
 
 def test_overrides_are_parsed_as_yaml():
-    got = P.parse_overrides([("train", "true"), ("seed", "7"), ("eval_subset", "null"),
+    got = params.parse_overrides([("train", "true"), ("seed", "7"), ("eval_subset", "null"),
                              ("training.epochs", "3"), ("run_name", "my-run"), ("data_dir", "/x/y")])
     assert got == {"train": True, "seed": 7, "eval_subset": None, "training.epochs": 3,
                    "run_name": "my-run", "data_dir": "/x/y"}
     with pytest.raises(FerError, match="not valid YAML"):
-        P.parse_overrides([("seed", "[1")])
+        params.parse_overrides([("seed", "[1")])
 
 
 def test_overrides_apply_nested_and_leave_the_input_alone(tmp_path):
     path = write_params(tmp_path)
-    p = P.load_params(path, {"training.epochs": 5, "training.learning_rate": 0.01, "seed": 3})
+    p = params.load_profile(path, {"training.epochs": 5, "training.learning_rate": 0.01, "seed": 3})
     assert p["training"]["epochs"] == 5 and p["training"]["learning_rate"] == 0.01
     assert p["training"]["batch_size"] == 16 and p["seed"] == 3
     base = {"run_name": "t", "train": True, "seed": 1, "training": {"epochs": 1}}
-    P.apply_overrides(base, {"training.epochs": 9})
+    params.apply_overrides(base, {"training.epochs": 9})
     assert base["training"]["epochs"] == 1
 
 
@@ -72,40 +72,40 @@ def test_overrides_apply_nested_and_leave_the_input_alone(tmp_path):
 ])
 def test_bad_params_fail_early_with_a_clear_message(tmp_path, overrides, message):
     with pytest.raises(FerError, match=re.escape(message)):
-        P.load_params(write_params(tmp_path), overrides)
+        params.load_profile(write_params(tmp_path), overrides)
 
 
 def test_bad_params_files(tmp_path):
     with pytest.raises(FerError, match="params file not found"):
-        P.load_params(tmp_path / "nope.yaml")
+        params.load_profile(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("run_name: [unclosed\n")
     with pytest.raises(FerError, match="not valid YAML"):
-        P.load_params(bad)
+        params.load_profile(bad)
     bad.write_text("- a list\n")
     with pytest.raises(FerError, match="expected a mapping"):
-        P.load_params(bad)
+        params.load_profile(bad)
     bad.write_text("run_name: x\n")
     with pytest.raises(FerError, match="missing parameter"):
-        P.load_params(bad)
+        params.load_profile(bad)
 
 
 def test_notebook_parameters_make_paths_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    p = P.load_params(write_params(tmp_path))
-    nbp = P.notebook_parameters(p, "out")
+    p = params.load_profile(write_params(tmp_path))
+    nbp = params.notebook_parameters(p, "out")
     assert nbp["output_dir"] == str(tmp_path / "out")
     assert nbp["model_dir"] == str(tmp_path / "out" / "model")   # null + train: inside the run folder
     (tmp_path / "m").mkdir()
-    nbp = P.notebook_parameters(P.load_params(write_params(tmp_path, train=False, model_dir="m")))
+    nbp = params.notebook_parameters(params.load_profile(write_params(tmp_path, train=False, model_dir="m")))
     assert nbp["model_dir"] == str(tmp_path / "m")
-    assert nbp["output_dir"] == str(tmp_path / "reports" / "t")
+    assert nbp["output_dir"] == str(PROJECT / "reports" / "t")  # the default is the project's, not the cwd's
     with pytest.raises(FerError, match="not found"):
-        P.notebook_parameters(P.load_params(write_params(tmp_path, train=False, model_dir="missing")))
+        params.notebook_parameters(params.load_profile(write_params(tmp_path, train=False, model_dir="missing")))
     (tmp_path / "m" / "checkpoints").mkdir()
     (tmp_path / "m" / "checkpoints" / "state.json").write_text("{}")
     with pytest.raises(FerError, match="already holds a training run"):
-        P.notebook_parameters(P.load_params(write_params(tmp_path, model_dir="m")))
+        params.notebook_parameters(params.load_profile(write_params(tmp_path, model_dir="m")))
 
 
 def test_cli_report_is_wired_to_the_pipeline():
@@ -113,11 +113,11 @@ def test_cli_report_is_wired_to_the_pipeline():
 
     args = cli.build_parser().parse_args(["report", "--params", "x.yaml", "-p", "train", "true", "--out", "o"])
     assert args.func is cli.cmd_report and args.param == [["train", "true"]]
-    assert P.parse_overrides(args.param) == {"train": True}
+    assert params.parse_overrides(args.param) == {"train": True}
 
 
 def test_cli_returns_2_with_one_line_on_a_bad_parameter(tmp_path, capsys):
-    assert P.run_report_cli(str(write_params(tmp_path)), [("bogus", "1")], str(tmp_path / "o")) == 2
+    assert pipeline.run_report_cli(str(write_params(tmp_path)), [("bogus", "1")], str(tmp_path / "o")) == 2
     err = capsys.readouterr().err
     assert err.startswith("fer report: error:") and "bogus" in err and err.count("\n") == 1
 
@@ -126,25 +126,27 @@ def test_cli_returns_2_with_one_line_on_a_bad_parameter(tmp_path, capsys):
 # The numbered notebooks
 
 def test_numbered_notebooks_have_one_typed_parameters_cell_with_every_parameter():
-    sources = P.notebook_sources()
-    assert [s.name[:3] for s in sources] == ["01_", "02_", "03_", "04_"]
+    sources = pipeline.notebook_sources()
+    assert [s.name[:3] for s in sources] == ["01_", "02_", "03_", "04_", "05_"]
+    own = {"02_training": {"resume"}}  # set by fer sweep for its runs only, not a profile's parameter
     for src in sources:
-        nb = P.to_notebook(src)
+        nb = pipeline.to_notebook(src)
         assert nb.metadata["kernelspec"]["name"] == "python3"
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, src
         names = set(re.findall(r"^(\w+)\s*:\s*[\w|\[\], ]+=", tagged[0].source, flags=re.M))
-        assert names == set(P.PARAMETERS), (src.name, names ^ set(P.PARAMETERS))
+        expected = set(params.PARAMETERS) | own.get(src.stem, set())
+        assert names == expected, (src.name, names ^ expected)
         assert "matplotlib.use" not in src.read_text() and "Agg" not in src.read_text()
         assert sum(c.cell_type == "markdown" for c in nb.cells) >= 4, f"{src.name}: tell the story in prose"
 
 
 def test_slide_cells_make_a_deck_of_10_to_15_slides():
     cells = [nbformat.v4.new_markdown_cell("# title", metadata={"slideshow": {"slide_type": "slide"}})]
-    for src in P.notebook_sources():
-        cells += P.to_notebook(src).cells
+    for src in pipeline.notebook_sources():
+        cells += pipeline.to_notebook(src).cells
     nb = nbformat.v4.new_notebook(cells=cells)
-    deck = P.slides_notebook(nb)
+    deck = render.slides_notebook(nb)
     n = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in deck.cells)
     assert 10 <= n <= 15
 
@@ -178,7 +180,7 @@ def test_failing_cell_names_notebook_and_cell_and_keeps_the_partial_notebook(tmp
     src.write_text(TINY + '\n# %%\nraise ValueError("deliberate failure")\n\n# %%\nprint("never")\n')
     out = tmp_path / "out" / "01_broken.ipynb"
     with pytest.raises(FerError) as info:
-        P.execute_notebook(src, out, {"run_name": "t", "seed": 3}, progress=False)
+        pipeline.execute_notebook(src, out, {"run_name": "t", "seed": 3}, progress=False)
     msg = str(info.value)
     assert "01_broken.py" in msg and "cell 6" in msg and "ValueError" in msg and "deliberate failure" in msg
     assert str(out) in msg
@@ -187,11 +189,43 @@ def test_failing_cell_names_notebook_and_cell_and_keeps_the_partial_notebook(tmp
     assert "run t seed 3" in texts and "never" not in texts.replace('"never"', "")
 
 
+#: What a notebook kernel used to put on the console of `fer report` and into executed notebooks.
+NOISE = ("Kernel is running over TCP without encryption", "absl::InitializeLog", "oneDNN custom operations",
+         "TqdmWarning", "IProgress not found")
+
+QUIET = textwrap.dedent('''\
+    # %% tags=["parameters"]
+    seed: int = 0  # a seed
+
+    # %%
+    import warnings
+    from fer_helpers import data, model  # TensorFlow, Keras and tqdm, as the real notebooks import them
+    warnings.warn("a real warning")
+    print("layers", len(model.build("baseline", seed=seed).layers))
+    ''')
+
+
+def test_kernels_keep_the_console_and_the_outputs_to_progress_and_real_warnings(tmp_path, capfd):
+    """The kernel inherits this process's stderr (captured here at the file descriptor): no TCP
+    warning, no TensorFlow start-up notes, no TqdmWarning there or in the executed notebook;
+    a warning the notebook raises still reaches the reader."""
+    src = tmp_path / "01_quiet.py"
+    src.write_text(QUIET)
+    out = tmp_path / "out" / "01_quiet.ipynb"
+    pipeline.execute_notebook(src, out, {"seed": 1}, progress=False)
+    console = "".join(capfd.readouterr())
+    outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(out, as_version=4).cells])
+    assert "layers" in outputs and "a real warning" in outputs
+    for line in NOISE:
+        assert line not in console, line
+        assert line not in outputs, line
+
+
 def test_run_report_on_tiny_notebooks_renders_offline_html(tmp_path):
     for i in (1, 2):
         (tmp_path / f"0{i}_tiny.py").write_text(TINY.replace("# # 1. Tiny", f"# # {i}. Tiny {i}"))
     (tmp_path / "model").mkdir()
-    out = P.run_report({"run_name": "t", "train": False, "seed": 5, "model_dir": str(tmp_path / "model")},
+    out = pipeline.run_report({"run_name": "t", "train": False, "seed": 5, "model_dir": str(tmp_path / "model")},
                        output_dir=tmp_path / "run", progress=False, pdf=False,
                        notebooks=sorted(tmp_path.glob("0*_tiny.py")))
     page = (out / "report.html").read_text()
@@ -219,7 +253,7 @@ def test_run_report_on_tiny_notebooks_renders_offline_html(tmp_path):
 def test_missing_assets_fail_before_running_anything(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_REPORT_ASSETS", str(tmp_path / "nowhere"))
     with pytest.raises(FerError, match="install_report_tools.sh"):
-        P.run_report(write_params(tmp_path), output_dir=tmp_path / "o")
+        pipeline.run_report(write_params(tmp_path), output_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()
 
 
@@ -230,6 +264,6 @@ def test_inline_css_embeds_fonts_and_imports(tmp_path):
         "@font-face { font-family: 'F'; src: url('f.eot'); src: url('f.eot?#iefix') format('embedded-opentype'),"
         " url('f.woff') format('woff'), url('f.ttf') format('truetype'); }")
     (tmp_path / "main.css").write_text("@import url(fonts/f.css);\nbody { background: url(missing.png); }")
-    css = P.inline_css(tmp_path / "main.css")
+    css = render.inline_css(tmp_path / "main.css")
     assert "@import" not in css and "data:font/woff;base64," in css
     assert ".eot" not in css and ".ttf" not in css and "missing.png" not in css

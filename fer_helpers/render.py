@@ -1,0 +1,350 @@
+"""The study as a reader gets it: one document from the executed notebooks, rendered to HTML,
+slides and PDF that open offline.
+
+    nb = merge_notebooks(executed_paths, params)       # title, table of contents, code hidden
+    render_html(nb, "report.html"); render_slides(nb, "slides.html")
+    print_pdf("report.html", "report.pdf"); print_pdf("slides.html", "slides.pdf", query="print-pdf")
+
+- **Merging**: the executed notebooks become one, a title cell first; parameters cells, stderr
+  (warnings, progress bars) and code are left out; each notebook starts a new PDF page.
+- **Which cells**: ``report_notebook`` and ``slides_notebook`` choose the cells of each document
+  by their metadata (``slideshow``, tags ``slides-only`` and ``report-only``); any further
+  filter of cells (a language, say) belongs beside them and is applied in ``render_html`` and
+  ``render_slides``.
+- **Offline**: reveal.js, MathJax and their fonts come from ``node_modules``
+  (``scripts/install_report_tools.sh``) and are inlined with the images, so the files are
+  self-contained and make no network request.
+- **PDF**: headless Chromium prints ``report.pdf`` (page numbers from CSS ``@page`` margin
+  boxes) and ``slides.pdf`` (reveal.js' ``?print-pdf`` mode, one page per slide).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .data import PROJECT_ROOT
+from .errors import FerError
+from .files import atomic_path, write_text
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TITLE = "Facial expression recognition on FER+"
+
+
+# ---------------------------------------------------------------------------------------------
+# One document from the executed notebooks
+
+_DROP_TAGS = {"parameters", "injected-parameters", "injected-setup", "papermill-error-cell-tag", "remove"}
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _clean_outputs(cell) -> None:
+    """Keep what a reader should see: no stderr (warnings, progress bars), no widget views."""
+    if cell.cell_type != "code":
+        return
+    kept = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            continue
+        if "data" in out:
+            out["data"].pop(_WIDGET_MIME, None)
+            if not out["data"]:
+                continue
+        kept.append(out)
+    cell.outputs = kept
+
+
+def title_cell_source(params: dict, title: str = TITLE) -> str:
+    """Markdown of the title block: what, when, which model and data, which commit."""
+    from .reproducibility import git_commit
+
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    mode = "trained in this run" if params.get("train") else "shipped model"
+    subset = f"{params['eval_subset']} images per split" if params.get("eval_subset") else "every image"
+    return (f"# {title}\n\n"
+            f"<p class=\"fer-subtitle\">Data, training, evaluation and explanations of a CNN that reads "
+            f"facial expressions (8 FER+ classes) &mdash; run <b>{html.escape(params['run_name'])}</b></p>\n\n"
+            f"| | |\n|---|---|\n"
+            f"| generated | {when} |\n"
+            f"| model | `{Path(params['model_dir']).name}` ({mode}) |\n"
+            f"| evaluated on | {subset} |\n"
+            f"| seed | {params['seed']} |\n"
+            f"| git commit | `{git_commit()[:19]}` |\n\n"
+            f"<div id=\"fer-toc\"></div>\n")
+
+
+def merge_notebooks(paths, params: dict, title: str = TITLE):
+    """The executed notebooks as one: a title cell first, parameters cells and stderr dropped.
+
+    The first cell of each notebook gets the ``page-break`` tag (a new page in the PDF).
+    """
+    import nbformat
+
+    merged = nbformat.v4.new_notebook()
+    head = nbformat.v4.new_markdown_cell(title_cell_source(params, title))
+    head.metadata["slideshow"] = {"slide_type": "slide"}
+    head.metadata["tags"] = ["title"]
+    cells = [head]
+    for k, path in enumerate(paths, start=1):
+        nb = nbformat.read(path, as_version=4)
+        if k == 1:
+            merged.metadata = copy.deepcopy(nb.metadata)
+        first = True
+        for cell in nb.cells:
+            if _DROP_TAGS & set(cell.metadata.get("tags", [])):
+                continue
+            cell = copy.deepcopy(cell)
+            _clean_outputs(cell)
+            if cell.cell_type == "code" and not cell.get("outputs") and "slideshow" not in cell.metadata:
+                continue  # nothing to show with the code hidden
+            if first:
+                cell.metadata["tags"] = list(cell.metadata.get("tags", [])) + ["page-break"]
+                first = False
+            cell["id"] = f"nb{k}-{len(cells)}"
+            cells.append(cell)
+    merged.cells = cells
+    for key in ("papermill", "widgets", "jupytext"):
+        merged.metadata.pop(key, None)
+    merged.metadata["title"] = title
+    return merged
+
+
+def slides_notebook(nb):
+    """The slide deck: only cells with ``slideshow`` metadata (not ``skip``) and no ``report-only`` tag."""
+    deck = copy.deepcopy(nb)
+    deck.cells = [c for c in deck.cells
+                  if c.metadata.get("slideshow", {}).get("slide_type", "skip") != "skip"
+                  and "report-only" not in c.metadata.get("tags", [])]
+    if not deck.cells:
+        raise FerError("no cell is marked for the slides (cell metadata slideshow.slide_type)")
+    return deck
+
+
+def report_notebook(nb):
+    """The report: every cell except those tagged ``slides-only``."""
+    doc = copy.deepcopy(nb)
+    doc.cells = [c for c in doc.cells if "slides-only" not in c.metadata.get("tags", [])]
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline assets (node_modules) inlined into the HTML
+
+def assets_dir() -> Path:
+    """``node_modules`` with reveal.js and MathJax (``$FER_REPORT_ASSETS`` or the project's)."""
+    return Path(os.environ.get("FER_REPORT_ASSETS") or PROJECT_ROOT / "node_modules")
+
+
+_ASSET_FILES = {
+    "mathjax": "mathjax/es5/tex-svg-full.js",
+    "reveal_js": "reveal.js/dist/reveal.js",
+    "reveal_notes": "reveal.js/plugin/notes/notes.js",
+    "reveal_css": "reveal.js/dist/reveal.css",
+    "reveal_theme": "reveal.js/dist/theme/white.css",
+}
+
+
+def check_assets() -> Path:
+    root = assets_dir()
+    missing = [rel for rel in _ASSET_FILES.values() if not (root / rel).is_file()]
+    if missing:
+        raise FerError(f"report assets missing in {root} ({', '.join(missing)}); "
+                       "install them with scripts/install_report_tools.sh (npm ci)")
+    return root
+
+
+def _data_uri(path: Path) -> str:
+    mime = {".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".png": "image/png",
+            ".svg": "image/svg+xml", ".gif": "image/gif", ".jpg": "image/jpeg"}.get(path.suffix.lower(),
+                                                                                 "application/octet-stream")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def inline_css(path: Path) -> str:
+    """A stylesheet with its ``@import``s inlined and fonts embedded (only the WOFF of each face)."""
+    css = path.read_text()
+    imports: list[str] = []  # inlined last, so this file's rules do not rewrite them again
+
+    def hold_import(m):
+        imports.append(inline_css((path.parent / m.group(1)).resolve()))
+        return f"/*@fer-import-{len(imports) - 1}@*/"
+
+    css = re.sub(r"@import\s+url\(\s*['\"]?([^'\")]+)['\"]?\s*\)\s*;", hold_import, css)
+
+    def font_face(m):
+        block = m.group(0)
+        woff = re.search(r"url\(\s*['\"]?([^'\")?#]+\.woff2?)['\"]?\s*\)", block)
+        if not woff or not (path.parent / woff.group(1)).is_file():
+            return ""  # a face we cannot embed is dropped: the fallback font is used, no request
+        src = f"src: url({_data_uri(path.parent / woff.group(1))}) format('woff');"
+        return re.sub(r"src\s*:[^;]*;", "", block, flags=re.S).replace("{", "{ " + src, 1)
+
+    css = re.sub(r"@font-face\s*{[^}]*}", font_face, css, flags=re.S)
+
+    def other_url(m):
+        target = m.group(1)
+        if target.startswith(("data:", "#")):
+            return m.group(0)
+        f = path.parent / target.split("?")[0].split("#")[0]
+        return f"url({_data_uri(f)})" if f.is_file() else "none"
+
+    css = re.sub(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", other_url, css)
+    return re.sub(r"/\*@fer-import-(\d+)@\*/", lambda m: imports[int(m.group(1))], css)
+
+
+def _script_safe(js: str) -> str:
+    return js.replace("</script", "<\\/script")
+
+
+def load_assets() -> dict:
+    root = check_assets()
+    read = lambda key: (root / _ASSET_FILES[key]).read_text(encoding="utf-8")  # noqa: E731
+    return {"mathjax": _script_safe(read("mathjax")), "reveal_js": _script_safe(read("reveal_js")),
+            "reveal_notes": _script_safe(read("reveal_notes")),
+            "reveal_css": inline_css(root / _ASSET_FILES["reveal_css"]),
+            "reveal_theme": inline_css(root / _ASSET_FILES["reveal_theme"])}
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+class _Headings(HTMLParser):
+    """h1/h2 headings (id, text) of markdown cells, skipping those inside cell outputs and the title."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []  # per open div: inside an output area or the title?
+        self.current: list | None = None
+        self.found: list[tuple[int, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "div":
+            cls = a.get("class") or ""
+            self.stack.append(bool(self.stack and self.stack[-1]) or "jp-OutputArea" in cls
+                              or "celltag_title" in cls)
+        elif tag in ("h1", "h2") and a.get("id") and not (self.stack and self.stack[-1]):
+            self.current = [int(tag[1]), a["id"], ""]
+        elif tag == "a" and self.current is not None and "anchor-link" in (a.get("class") or ""):
+            self.found.append((self.current[0], self.current[1], self.current[2].strip()))
+            self.current = None
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self.stack:
+            self.stack.pop()
+        elif tag in ("h1", "h2") and self.current is not None:
+            self.found.append((self.current[0], self.current[1], self.current[2].strip()))
+            self.current = None
+
+    def handle_data(self, data):
+        if self.current is not None:
+            self.current[2] += data
+
+
+def add_toc(page: str) -> str:
+    """Fill ``<div id="fer-toc">`` with a linked table of contents of the h1/h2 headings."""
+    parser = _Headings()
+    parser.feed(page)
+    items, open_sub = [], False
+    for level, anchor, text in parser.found:
+        link = f'<a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            items.append(f"<li class=\"toc-h1\">{link}")
+            items.append("<ol>")
+            open_sub = True
+        else:
+            items.append(f"<li class=\"toc-h2\">{link}</li>")
+    if open_sub:
+        items.append("</ol></li>")
+    toc = f'<nav id="fer-toc" aria-label="Contents"><h2 class="toc-title">Contents</h2><ol>{"".join(items)}</ol></nav>'
+    toc = toc.replace("<ol></ol>", "")
+    return page.replace('<div id="fer-toc"></div>', toc, 1)
+
+
+def _exporter(kind: str):
+    from nbconvert import HTMLExporter, SlidesExporter
+
+    cls = SlidesExporter if kind == "slides" else HTMLExporter
+    exporter = cls(template_name="fer_slides" if kind == "slides" else "fer_report",
+                   extra_template_basedirs=[str(TEMPLATE_DIR)], extra_template_paths=[str(TEMPLATE_DIR)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    exporter.require_js_url = ""      # the templates load nothing from a CDN; empty to be sure
+    exporter.mathjax_url = ""
+    exporter.jquery_url = ""
+    exporter.mermaid_js_url = ""
+    return exporter
+
+
+def render_html(nb, path: str | os.PathLike, assets: dict | None = None) -> Path:
+    """``report.html``: the merged notebook, code hidden, table of contents, everything inlined."""
+    assets = assets or load_assets()
+    body, _ = _exporter("report").from_notebook_node(report_notebook(nb), resources={"fer_assets": assets})
+    return write_text(path, add_toc(body))
+
+
+def render_slides(nb, path: str | os.PathLike, assets: dict | None = None) -> Path:
+    """``slides.html``: reveal.js slides of the cells with ``slideshow`` metadata, everything inlined."""
+    assets = assets or load_assets()
+    body, _ = _exporter("slides").from_notebook_node(slides_notebook(nb), resources={"fer_assets": assets})
+    return write_text(path, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF with headless Chromium
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio")
+
+
+def find_chromium() -> str | None:
+    """Chromium's executable: ``$FER_CHROMIUM``, else ``chromium`` (Debian) or a Chrome on PATH."""
+    env = os.environ.get("FER_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else shutil.which(env)
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, query: str = "",
+              timeout: int = 300, budget_ms: int = 30000) -> Path:
+    """Print a local HTML file to PDF with headless Chromium (its own CSS decides page size and footer).
+
+    Chromium prints to a temporary name that replaces ``pdf_path`` only once it holds a PDF: a
+    failed or killed print leaves the previous PDF as it was.
+    """
+    chromium = find_chromium()
+    if chromium is None:
+        raise FerError("Chromium not found; install it (scripts/install_report_tools.sh) or set FER_CHROMIUM")
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
+    url = html_path.as_uri() + (f"?{query}" if query else "")
+    with atomic_path(pdf_path) as tmp, tempfile.TemporaryDirectory(prefix="fer-chromium-") as profile:
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               "--run-all-compositor-stages-before-draw", f"--virtual-time-budget={budget_ms}",
+               f"--print-to-pdf={tmp}", url]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise FerError(f"Chromium took more than {timeout}s to print {html_path.name}") from None
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            tail = " | ".join((proc.stderr or "").strip().splitlines()[-5:])
+            raise FerError(f"Chromium could not print {html_path.name} (exit {proc.returncode}): {tail}")
+    return pdf_path
