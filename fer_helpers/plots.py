@@ -428,3 +428,88 @@ def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 
     n = int(table["n"].iloc[0]) if len(table) else 0
     fig.suptitle(f"Accuracy under framing and camera shifts ({n:,} images)", fontweight="bold")
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Experiments (a sweep's runs side by side; ``runs.collect`` and ``runs.compare_to_noise``)
+
+def _pct_axis(axis) -> None:
+    axis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+
+
+@_styled
+def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: str | None = None,
+                     seeds=()) -> Figure:
+    """Validation curves of every run overlaid: the seed runs grey, the reference black, each
+    ablation in its own colour, so a change that only moves the curve within the grey band reads as noise."""
+    fig = Figure(figsize=(9, 4.6), layout="constrained")
+    ax = fig.subplots()
+    others = [n for n in histories if n != reference and n not in seeds]
+    colors = dict(zip(others, sns.color_palette("tab10", max(len(others), 1))))
+    for name, h in histories.items():
+        if h is None or not len(h):
+            continue
+        if name == reference:
+            style = {"color": "black", "lw": 2.2, "zorder": 3}
+        elif name in seeds:
+            style = {"color": "0.6", "lw": 1.2, "ls": "--"}
+        else:
+            style = {"color": colors[name], "lw": 1.4}
+        ax.plot(h["epoch"], h[metric], label=name, **style)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric.replace('_', ' ')} of every run")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    if metric.endswith("accuracy"):
+        _pct_axis(ax.yaxis)
+        top = max((h[metric].max() for h in histories.values() if h is not None and len(h)), default=1.0)
+        ax.set_ylim(max(0.0, top - 0.15), min(1.0, top + 0.01))
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return fig
+
+
+@_styled
+def plot_recall_heatmap(recall: pd.DataFrame, title: str = "Recall per class and run") -> Figure:
+    """Runs down, classes across: where a change helps one class and hurts another."""
+    fig = Figure(figsize=(1.0 * recall.shape[1] + 2.8, 0.42 * recall.shape[0] + 1.4), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(recall, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=ax,
+                cbar_kws={"label": "recall"}, annot_kws={"fontsize": 7})
+    ax.set(title=title, xlabel="", ylabel="")
+    ax.tick_params(axis="x", rotation=30)
+    return fig
+
+
+@_styled
+def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy") -> Figure:
+    """What each run bought for its training time (finished runs, wall minutes on the machine that ran them)."""
+    done = table[table["status"] == "finished"]
+    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter(done["wall_minutes"], done[metric], color="tab:blue", s=28)
+    for _, r in done.iterrows():
+        ax.annotate(r["variant"], (r["wall_minutes"], r[metric]), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.set(xlabel="training time (minutes)", ylabel=metric.replace("_", " "),
+           title=f"{metric.replace('_', ' ')} against training time")
+    _pct_axis(ax.yaxis)
+    return fig
+
+
+@_styled
+def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy") -> Figure:
+    """Each run's difference from the reference recipe's seed mean, in points, against the seed
+    noise band (``k`` standard deviations, ``runs.compare_to_noise``): bars outside it are real."""
+    df = noise.sort_values("difference")
+    fig = Figure(figsize=(8, 0.42 * len(df) + 1.5), layout="constrained")
+    ax = fig.subplots()
+    palette = {"outside": "tab:orange", "inside": "tab:blue", "seed": "0.6", "unknown": "tab:blue"}
+    ax.barh(df["variant"], 100 * df["difference"], color=[palette[v] for v in df["verdict"]])
+    band = noise.attrs.get("seed_std", float("nan")) * noise.attrs.get("k", 2.0) * 100
+    if np.isfinite(band):
+        ax.axvspan(-band, band, color="0.85", zorder=0, label=f"seed noise (±{noise.attrs.get('k', 2):g} sd)")
+        ax.legend(fontsize=7, loc="lower right")
+    ax.axvline(0, color="black", lw=0.8)
+    mean = noise.attrs.get("seed_mean", float("nan"))
+    ax.set(xlabel=f"difference in {metric.replace('_', ' ')} from the seed mean"
+                  + (f" ({mean:.2%})" if np.isfinite(mean) else "") + ", points",
+           title="What each change is worth, against seed-to-seed noise")
+    return fig

@@ -1,0 +1,234 @@
+"""The registry of runs: what each run folder of a sweep holds, as one table (``fer runs``).
+
+A run folder is read from its small text files only (``params.yaml``, ``history.csv``,
+``metrics.json``, ``run.json``), so the committed study can be tabulated and plotted without
+its models. Every variant the sweep names gets a row: finished, running, interrupted, failed or
+not started; none is silently dropped.
+
+The seed-noise helpers compare each ablation with the spread of the reference recipe over
+seeds: a difference is called real only when it is larger than that noise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .data import display_path
+from .errors import FerError
+from .files import write_text
+from .sweep import ERROR_FILE, RUNS_DIR, SWEEP_RECORD, is_running
+
+COLUMNS = ["variant", "status", "changes", "val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1",
+           "best_epoch", "epochs", "wall_minutes", "commit"]
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_history(folder: str | os.PathLike) -> pd.DataFrame | None:
+    """A run's ``history.csv`` (one row per epoch), or ``None`` when it has none yet."""
+    try:
+        return pd.read_csv(Path(folder) / "history.csv")
+    except (OSError, ValueError, pd.errors.EmptyDataError):
+        return None
+
+
+def sweep_record(folder: str | os.PathLike) -> dict:
+    """The ``sweep.yaml`` that ``fer sweep`` wrote into the sweep folder (``{}`` when absent)."""
+    try:
+        return yaml.safe_load((Path(folder) / SWEEP_RECORD).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def _describe(changes: dict) -> str:
+    return ", ".join(f"{str(k).removeprefix('training.')}={v}" for k, v in (changes or {}).items()) or "no change"
+
+
+def _short_commit(sha: str | None) -> str | None:
+    """``474e864``, or ``474e864+dirty`` when the run started from uncommitted changes."""
+    if not sha:
+        return None
+    return sha[:7] + ("+dirty" if sha.endswith("+dirty") else "")
+
+
+def run_row(folder: Path, name: str, changes: dict | None) -> dict:
+    """One row of the table for the run in ``folder``."""
+    row = dict.fromkeys(COLUMNS)
+    row.update(variant=name, changes=_describe(changes) if changes is not None else "")
+    params = {}
+    try:
+        params = (yaml.safe_load((folder / "params.yaml").read_text()) or {}).get("training", {})
+    except (OSError, yaml.YAMLError, AttributeError):
+        pass
+    metrics, info = _read_json(folder / "metrics.json"), _read_json(folder / "run.json")
+    history = read_history(folder)
+    row["epochs"] = params.get("epochs")
+    if metrics and info:
+        row.update(status="finished", val_accuracy=metrics["validation"]["accuracy"],
+                   val_macro_f1=metrics["validation"]["macro_f1"], best_epoch=info.get("best_epoch"),
+                   epochs=info.get("epochs_run"), wall_minutes=round(info.get("wall_seconds", 0) / 60, 1),
+                   commit=_short_commit(info.get("git_commit")))
+        if "test" in metrics:
+            row.update(test_accuracy=metrics["test"]["accuracy"], test_macro_f1=metrics["test"]["macro_f1"])
+        return row
+    done = 0 if history is None else len(history)
+    if done:
+        best = history["val_accuracy"].idxmax()
+        row.update(val_accuracy=float(history.loc[best, "val_accuracy"]),
+                   val_macro_f1=float(history.loc[best, "val_macro_f1"]), best_epoch=int(history.loc[best, "epoch"]),
+                   wall_minutes=round(float(history["epoch_seconds"].sum()) / 60, 1))
+    if (folder / ERROR_FILE).is_file():
+        reason = (folder / ERROR_FILE).read_text().strip().splitlines()
+        row["status"] = f"failed: {reason[0][:120]}" if reason else "failed"
+    elif is_running(folder):
+        row["status"] = f"running, epoch {done}/{row['epochs'] or '?'}"
+    elif done or folder.is_dir() and any(folder.iterdir()):
+        row["status"] = f"interrupted after epoch {done}/{row['epochs'] or '?'}"
+    else:
+        row["status"] = "not started"
+    return row
+
+
+def _is_run_folder(path: Path) -> bool:
+    return path.is_dir() and any((path / f).exists() for f in ("params.yaml", "history.csv", "run.json",
+                                                                "checkpoints", ERROR_FILE))
+
+
+def collect(folder: str | os.PathLike) -> pd.DataFrame:
+    """The runs table of one sweep folder: the sweep's variants in its order, then any other run folders."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FerError(f"runs folder not found: {folder}")
+    record = sweep_record(folder)
+    variants = dict(record.get("variants") or {})
+    rows = [run_row(folder / name, name, changes) for name, changes in variants.items()]
+    for sub in sorted(p for p in folder.iterdir() if p.name not in variants and _is_run_folder(p)):
+        rows.append(run_row(sub, sub.name, None))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def sweep_folders(root: str | os.PathLike = RUNS_DIR) -> list[Path]:
+    """``root`` itself when it is a sweep (or run) folder, else the sweep folders inside it."""
+    root = Path(root)
+    if (root / SWEEP_RECORD).is_file() or any(_is_run_folder(p) for p in root.iterdir() if p.is_dir()):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and ((p / SWEEP_RECORD).is_file()
+                                                               or any(_is_run_folder(q) for q in p.iterdir())))
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The table as ``fer runs`` prints it: percentages, short columns, blanks for what is unknown."""
+    shown = table.copy()
+    for col in ("val_accuracy", "test_accuracy"):
+        shown[col] = [f"{v:.2%}" if pd.notna(v) else "" for v in shown[col]]
+    for col in ("val_macro_f1", "test_macro_f1"):
+        shown[col] = [f"{v:.3f}" if pd.notna(v) else "" for v in shown[col]]
+    for col in ("best_epoch", "epochs"):
+        shown[col] = [str(int(v)) if pd.notna(v) else "" for v in shown[col]]
+    shown["wall_minutes"] = [f"{v:.0f}" if pd.notna(v) else "" for v in shown["wall_minutes"]]
+    shown = shown.fillna("").rename(columns={
+        "val_accuracy": "val acc", "val_macro_f1": "val F1", "test_accuracy": "test acc",
+        "test_macro_f1": "test F1", "best_epoch": "best", "wall_minutes": "minutes"})
+    return shown.to_string(index=False)
+
+
+def run_runs_cli(folder: str | os.PathLike | None = None, say=print) -> int:
+    """``fer runs [FOLDER]``: print each sweep's table and write its ``runs.csv``."""
+    root = Path(folder) if folder else RUNS_DIR
+    if not root.is_dir():
+        raise FerError(f"runs folder not found: {root}" + ("" if folder else " (run a sweep first: fer sweep FILE)"))
+    sweeps = sweep_folders(root)
+    if not sweeps:
+        raise FerError(f"no runs in {root}")
+    for i, sweep in enumerate(sweeps):
+        table = collect(sweep)
+        csv = sweep / "runs.csv"
+        write_text(csv, table.to_csv(index=False))
+        description = sweep_record(sweep).get("description")
+        say(("\n" if i else "") + f"{display_path(sweep)}" + (f": {description}" if description else ""))
+        say(format_table(table))
+        say(f"({display_path(csv)})")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed noise
+
+def seed_group(table: pd.DataFrame, record: dict) -> list[str]:
+    """The reference recipe and the variants that change nothing but the seed."""
+    reference = record.get("reference")
+    variants = record.get("variants") or {}
+    if reference is None:
+        return []
+    ref = {k: v for k, v in (variants.get(reference) or {}).items() if k not in ("seed", "training.seed")}
+    group = [reference]
+    for name, changes in variants.items():
+        rest = {k: v for k, v in (changes or {}).items() if k not in ("seed", "training.seed")}
+        if name != reference and rest == ref and changes != variants.get(reference):
+            group.append(name)
+    return [n for n in group if n in set(table["variant"])]
+
+
+def compare_to_noise(table: pd.DataFrame, record: dict, metric: str = "val_accuracy", k: float = 2.0) -> pd.DataFrame:
+    """Each finished run's difference from the seed mean of the reference recipe, against the noise.
+
+    The noise is the standard deviation of ``metric`` over the seed group (sample std, ddof=1);
+    a difference is ``outside`` the noise when it is larger than ``k`` of them. With fewer than
+    two finished seeds there is no noise estimate and every verdict is ``unknown``.
+    """
+    finished = table[table["status"] == "finished"].set_index("variant")
+    seeds = [n for n in seed_group(table, record) if n in finished.index]
+    values = finished.loc[seeds, metric].astype(float) if seeds else pd.Series(dtype=float)
+    mean = float(values.mean()) if len(values) else np.nan
+    std = float(values.std(ddof=1)) if len(values) >= 2 else np.nan
+    rows = []
+    for name, run in finished.iterrows():
+        diff = float(run[metric]) - mean
+        if name in seeds:
+            verdict = "seed"
+        elif np.isnan(std):
+            verdict = "unknown"
+        else:
+            verdict = "outside" if abs(diff) > k * std else "inside"
+        rows.append({"variant": name, "changes": run["changes"], metric: float(run[metric]),
+                     "difference": diff, "noise": k * std, "verdict": verdict})
+    out = pd.DataFrame(rows, columns=["variant", "changes", metric, "difference", "noise", "verdict"])
+    out.attrs.update(seed_mean=mean, seed_std=std, seeds=seeds, k=k)
+    return out
+
+
+def recall_table(folder: str | os.PathLike, table: pd.DataFrame, split: str = "validation") -> pd.DataFrame:
+    """Per-class recall of every finished run on ``split`` (runs down, classes across)."""
+    rows = {}
+    for name in table.loc[table["status"] == "finished", "variant"]:
+        m = _read_json(Path(folder) / name / "metrics.json") or {}
+        per_class = (m.get(split) or {}).get("per_class") or {}
+        rows[name] = {c: v["recall"] for c, v in per_class.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def histories(folder: str | os.PathLike, table: pd.DataFrame) -> dict:
+    """Every listed run's history (finished or not), by variant name."""
+    return {name: read_history(Path(folder) / name) for name in table["variant"]}
+
+
+def resolve_sweep_folder(path: str | os.PathLike) -> Path:
+    """A sweep folder: as given, else relative to the project, else ``runs/<name>``."""
+    from .data import PROJECT_ROOT
+
+    p = Path(path).expanduser()
+    for candidate in (p, PROJECT_ROOT / p, RUNS_DIR / p):
+        if candidate.is_dir():
+            return candidate.resolve()
+    raise FerError(f"sweep folder not found: {path} (nor {display_path(RUNS_DIR / p)}); run fer sweep first")

@@ -1,0 +1,258 @@
+"""Sweeps and the runs registry (issue 10): sweep files, `fer sweep` through papermill, `fer runs`.
+
+The end-to-end tests run the real command in a child process on a tiny synthetic FER+ folder:
+papermill executes the training notebook once per variant, a second run skips what is finished,
+a sweep killed mid-variant resumes it, and a variant another process holds is left alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from fer_helpers import cli
+from fer_helpers.errors import FerError
+from fer_helpers.runs import collect, compare_to_noise, sweep_record
+from fer_helpers.sweep import LOCK_FILE, load_sweep
+from test_model_training import TINY, tiny_ferplus
+
+PROJECT = Path(__file__).resolve().parent.parent
+BASE = {"run_name": "tiny", "train": True, "seed": 42, "data_dir": None, "model_dir": None,
+        "training": {**TINY, "model": "baseline", "epochs": 2, "dropout": 0.3}}
+
+
+def write_sweep(folder: Path, spec: dict, name: str = "tiny") -> Path:
+    base = folder / "base.yaml"
+    base.write_text(yaml.safe_dump(BASE))
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"base": str(base), **spec}))
+    return path
+
+
+def fer(*args, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "fer_helpers.cli", *map(str, args)], cwd=PROJECT,
+                          capture_output=True, text=True, env=env, timeout=900, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweep files
+
+def test_variants_and_grid_resolve_to_full_profiles(tmp_path):
+    path = write_sweep(tmp_path, {"common": {"training": {"epochs": 3}}, "reference": "default",
+                                  "variants": {"default": {}, "hard": {"training": {"labels": "majority"}}},
+                                  "grid": {"seed": [1, 2]}})
+    sweep = load_sweep(path, runs_dir=tmp_path / "runs")
+    assert [v.name for v in sweep.variants] == ["default", "hard", "seed_1", "seed_2"]
+    by = {v.name: v for v in sweep.variants}
+    assert by["hard"].training["labels"] == "majority" and by["hard"].training["epochs"] == 3
+    assert by["default"].training["labels"] == "distribution"
+    assert by["seed_2"].training["seed"] == 2 and by["default"].training["seed"] == 42
+    assert by["hard"].describe() == "labels=majority" and by["default"].describe() == "no change"
+    assert by["seed_1"].folder == tmp_path / "runs" / "seed_1"
+
+
+@pytest.mark.parametrize("spec, says", [
+    ({"variants": {"a": {"training": {"dropout": 2}}}}, "variant a"),
+    ({"variants": {"a": {"training": {"labls": "majority"}}}}, "labls"),
+    ({"variants": {"a": {"epochs": 3}}}, "variant a"),
+    ({"variants": {"a/b": {}}}, "a/b"),
+    ({"variants": {"a": {}}, "reference": "b"}, "reference"),
+    ({"variants": {"a": {}}, "grid": {"seed": 3}}, "grid.seed"),
+    ({"variants": {"a": {}}, "extra": 1}, "extra"),
+    ({}, "no variants"),
+])
+def test_bad_sweep_files_fail_in_one_line_before_anything_runs(tmp_path, capsys, spec, says):
+    path = write_sweep(tmp_path, spec)
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fer: error:") and says in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_prints_every_variants_parameters_and_writes_nothing(tmp_path, capsys):
+    path = write_sweep(tmp_path, {"variants": {"a": {}, "b": {"training": {"dropout": 0.5}}}})
+    assert cli.main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "2 variant(s)" in out and "b (dropout=0.5)" in out and "dropout: 0.5" in out and "min" in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_only_names_variants_and_refuses_unknown_ones(tmp_path, capsys):
+    path = write_sweep(tmp_path, {"variants": {"a": {}, "b": {}}, "grid": {"seed": [1]}})
+    assert cli.main(["sweep", str(path), "--list"]) == 0
+    assert capsys.readouterr().out.split() == ["a", "b", "seed_1"]
+    assert cli.main(["sweep", str(path), "--only", "b,zz", "--out", str(tmp_path / "r")]) == 2
+    assert "zz" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry and seed noise, from run folders written by hand
+
+def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: bool = True) -> None:
+    folder.mkdir(parents=True)
+    (folder / "params.yaml").write_text(yaml.safe_dump({"training": {"epochs": epochs}}))
+    rows = [{"epoch": e, "val_accuracy": val - 0.01 * (epochs - e), "val_macro_f1": 0.5, "epoch_seconds": 60.0}
+            for e in range(1, epochs + 1)]
+    pd.DataFrame(rows).to_csv(folder / "history.csv", index=False)
+    if finished:
+        recall = {c: {"recall": (val * (i + 3) / 10) % 1} for i, c in enumerate(["anger", "contempt", "fear"])}
+        m = {"validation": {"accuracy": val, "macro_f1": 0.5, "per_class": recall},
+             "test": {"accuracy": test, "macro_f1": 0.4, "per_class": recall}}
+        (folder / "metrics.json").write_text(json.dumps(m))
+        (folder / "run.json").write_text(json.dumps({"best_epoch": epochs, "epochs_run": epochs,
+                                                     "wall_seconds": 120.0, "git_commit": "abcdef123"}))
+
+
+def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
+    sweep = tmp_path / "s"
+    variants = {"default": {}, "seed_2": {"seed": 2}, "seed_3": {"seed": 3}, "big": {"training.dropout": 0.5},
+                "half": {"training.epochs": 4}, "broken": {"training.labels": "majority"}, "later": {}}
+    sweep.mkdir()
+    (sweep / "sweep.yaml").write_text(yaml.safe_dump({"name": "s", "reference": "default", "variants": variants}, sort_keys=False))
+    fake_run(sweep / "default", 0.80, 0.79)
+    fake_run(sweep / "seed_2", 0.81, 0.80)
+    fake_run(sweep / "seed_3", 0.79, 0.78)
+    fake_run(sweep / "big", 0.86, 0.85)
+    fake_run(sweep / "half", 0.70, 0, epochs=2, finished=False)
+    fake_run(sweep / "broken", 0.5, 0, finished=False)
+    (sweep / "broken" / "sweep-error.txt").write_text("notebook 02_training.py: cell 3 failed\n")
+    assert cli.main(["runs", str(sweep)]) == 0
+    out = capsys.readouterr().out
+    table = pd.read_csv(sweep / "runs.csv")
+    status = dict(zip(table["variant"], table["status"]))
+    assert list(table["variant"]) == list(variants)
+    assert status["default"] == "finished" and status["later"] == "not started"
+    assert status["half"].startswith("interrupted after epoch 2/2") and status["broken"].startswith("failed")
+    assert "80.00%" in out and "dropout=0.5" in out and "abcdef1" in out
+
+    noise = compare_to_noise(collect(sweep), sweep_record(sweep)).set_index("variant")
+    assert noise.attrs["seeds"] == ["default", "seed_2", "seed_3"]
+    assert noise.attrs["seed_mean"] == pytest.approx(0.80) and noise.attrs["seed_std"] == pytest.approx(0.01)
+    assert noise.loc["big", "verdict"] == "outside" and noise.loc["seed_2", "verdict"] == "seed"
+
+
+@pytest.mark.slow
+def test_the_experiments_notebook_shows_a_sweep_from_its_text_records(tmp_path):
+    from fer_helpers.pipeline import execute_notebook
+
+    sweep = tmp_path / "study"
+    sweep.mkdir()
+    variants = {"default": {}, "seed_43": {"seed": 43}, "seed_44": {"seed": 44}, "no_aug": {"training.augment": "none"},
+                "later": {}}
+    (sweep / "sweep.yaml").write_text(yaml.safe_dump({"name": "study", "reference": "default", "variants": variants},
+                                                     sort_keys=False))
+    for name, val in [("default", 0.80), ("seed_43", 0.81), ("seed_44", 0.79), ("no_aug", 0.70)]:
+        fake_run(sweep / name, val, val - 0.01)
+    out = tmp_path / "report"
+    execute_notebook(PROJECT / "notebooks" / "05_experiments.py", out / "05.ipynb",
+                     {"run_name": "t", "experiments": str(sweep), "output_dir": str(out)}, progress=False)
+    text = (out / "05.ipynb").read_text()
+    assert "4 of 5 runs finished" in text and "not started" in text
+    assert "standard deviation 1.00 points" in text and "outside" in text  # no_aug: 10 points below the seeds
+    for fig in ("curves", "ablations", "recall", "time"):
+        assert (out / "figures" / f"experiments_study_{fig}.png").stat().st_size > 10_000
+
+
+def test_a_variant_held_by_another_process_is_reported_running(tmp_path):
+    sweep = tmp_path / "s"
+    sweep.mkdir()
+    (sweep / "sweep.yaml").write_text(yaml.safe_dump({"name": "s", "variants": {"a": {}}}))
+    fake_run(sweep / "a", 0.7, 0, finished=False)
+    with open(sweep / "a" / LOCK_FILE, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        holder = subprocess.run([sys.executable, "-c", "import sys; from fer_helpers.runs import collect; "
+                                 "print(collect(sys.argv[1])['status'][0])", str(sweep)],
+                                cwd=PROJECT, capture_output=True, text=True)
+    assert holder.stdout.strip() == "running, epoch 2/2", holder.stderr[-500:]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real command, end to end
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    return tiny_ferplus(tmp_path_factory.mktemp("sweep-data") / "data", per_class=(12, 2, 2))
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_every_variant_once_and_a_second_run_skips_them(tmp_path, tiny_data):
+    path = write_sweep(tmp_path, {"reference": "default", "variants": {"default": {}},
+                                  "grid": {"training": {"dropout": [0.5]}}})
+    runs = tmp_path / "runs"
+    first = fer("sweep", path, "--data", tiny_data, "--out", runs)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "[1/2] default (no change)" in first.stdout and "[2/2] dropout_0.5 (dropout=0.5)" in first.stdout
+    assert "all 2 variant(s) finished" in first.stdout
+    assert "Traceback" not in first.stderr
+    for name in ("default", "dropout_0.5"):
+        folder = runs / name
+        for f in ("params.yaml", "history.csv", "metrics.json", "run.json", "02_training.ipynb"):
+            assert (folder / f).is_file(), f"{name}/{f} missing"
+    assert yaml.safe_load((runs / "dropout_0.5" / "params.yaml").read_text())["training"]["dropout"] == 0.5
+    stamp = (runs / "default" / "run.json").stat().st_mtime_ns
+
+    again = fer("sweep", path, "--data", tiny_data, "--out", runs)
+    assert again.returncode == 0 and again.stdout.count("finished already") == 2, again.stdout
+    assert (runs / "default" / "run.json").stat().st_mtime_ns == stamp
+
+    listed = fer("runs", runs)
+    assert listed.returncode == 0 and listed.stdout.count("finished") == 2, listed.stdout + listed.stderr
+    assert pd.read_csv(runs / "runs.csv")["val_accuracy"].notna().all()
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes_its_variant_and_refuses_a_changed_recipe(tmp_path, tiny_data):
+    path = write_sweep(tmp_path, {"variants": {"long": {"training": {"epochs": 6}}}})
+    runs = tmp_path / "runs"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "fer_helpers.cli", "sweep", str(path), "--data", str(tiny_data),
+                             "--out", str(runs)], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not (runs / "long" / "checkpoints" / "epoch-0002.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the sweep ended before its second epoch"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its notebook kernel, as a machine going down would
+    proc.wait()
+    assert not (runs / "long" / "run.json").exists()
+    listed = fer("runs", runs)
+    assert "interrupted after epoch" in listed.stdout, listed.stdout
+
+    resumed = fer("sweep", path, "--data", tiny_data, "--out", runs)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "(resuming)" in resumed.stdout
+    history = pd.read_csv(runs / "long" / "history.csv")
+    assert list(history["epoch"]) == list(range(1, 7))
+
+    changed = write_sweep(tmp_path, {"variants": {"long": {"training": {"epochs": 6, "dropout": 0.5}}}})
+    refused = fer("sweep", changed, "--data", tiny_data, "--out", runs)
+    assert refused.returncode == 2 and "other parameters (dropout: 0.3 there, 0.5 now)" in refused.stdout
+    assert "Traceback" not in refused.stderr and (runs / "long" / "run.json").is_file()
+
+
+def test_the_report_has_an_experiments_chapter_only_when_a_sweep_is_named(tmp_path):
+    from fer_helpers.params import load_profile, notebook_parameters
+    from fer_helpers.pipeline import report_sources
+
+    smoke = load_profile("smoke")
+    assert smoke["experiments"] is None
+    assert [s.stem for s in report_sources(smoke)] == ["01_data_exploration", "02_training", "03_evaluation",
+                                                        "04_gradcam"]
+    sweep = tmp_path / "study"
+    sweep.mkdir()
+    named = load_profile("smoke", {"experiments": str(sweep)})
+    assert report_sources(named)[-1].stem == "05_experiments"
+    assert notebook_parameters(named)["experiments"] == [str(sweep.resolve())]
+    with pytest.raises(FerError, match="experiments folder not found"):
+        notebook_parameters(load_profile("smoke", {"experiments": str(tmp_path / "nowhere")}))
