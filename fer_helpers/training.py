@@ -16,6 +16,7 @@ import os
 import time
 from pathlib import Path
 
+import cv2
 import keras
 import numpy as np
 import yaml
@@ -43,19 +44,40 @@ def _targets(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)
 
 
+#: Share of training faces re-encoded as JPEG with ``augment: strong``, and their quality range.
+JPEG_SHARE, JPEG_QUALITY = 0.3, (25, 90)
+
+
+def jpeg_artefacts(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Re-encode a random ``JPEG_SHARE`` of uint8 faces as JPEG at a random quality (a copy)."""
+    out = faces.copy()
+    for k in np.flatnonzero(rng.random(len(faces)) < JPEG_SHARE):
+        quality = int(rng.integers(*JPEG_QUALITY, endpoint=True))
+        ok, buf = cv2.imencode(".jpg", faces[k], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        out[k] = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return out
+
+
 class Batches(keras.utils.PyDataset):
     """Shuffled (or class-balanced) batches; the order of epoch ``e`` depends only on (seed, e),
-    so a resumed run sees the same data order as an uninterrupted one."""
+    so a resumed run sees the same data order as an uninterrupted one.
 
-    def __init__(self, x, y, batch_size, seed, sample_weight=None, sampling_p=None):
+    Batch ``i`` of epoch ``e`` draws its own random numbers from (seed, e, i): JPEG artefacts
+    (``jpeg``) and mixup (``mixup`` > 0: each face blended with another of the batch, weight
+    Beta(alpha, alpha), and so are its soft targets and sample weights).
+    """
+
+    def __init__(self, x, y, batch_size, seed, sample_weight=None, sampling_p=None, mixup: float = 0.0,
+                 jpeg: bool = False):
         super().__init__()
         self.x, self.y, self.sw, self.p = x, y, sample_weight, sampling_p
-        self.batch_size, self.seed = batch_size, seed
+        self.batch_size, self.seed, self.mixup, self.jpeg = batch_size, seed, mixup, jpeg
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
         rng = np.random.default_rng([self.seed, epoch])
         n = len(self.x)
+        self.epoch = epoch
         self.order = rng.choice(n, n, p=self.p) if self.p is not None else rng.permutation(n)
 
     def __len__(self):
@@ -63,8 +85,38 @@ class Batches(keras.utils.PyDataset):
 
     def __getitem__(self, i):
         idx = np.sort(self.order[i * self.batch_size:(i + 1) * self.batch_size])
-        xb = self.x[idx][..., None].astype("float32")
-        return (xb, self.y[idx]) if self.sw is None else (xb, self.y[idx], self.sw[idx])
+        faces, y = self.x[idx], self.y[idx]
+        sw = None if self.sw is None else self.sw[idx]
+        if self.jpeg or self.mixup:
+            rng = np.random.default_rng([self.seed, self.epoch, i, 1])
+            if self.jpeg:
+                faces = jpeg_artefacts(faces, rng)
+        xb = faces[..., None].astype("float32")
+        if self.mixup:
+            lam = rng.beta(self.mixup, self.mixup, size=len(idx)).astype("float32")
+            lam = np.maximum(lam, 1 - lam)  # each face stays the larger part of its own blend
+            other = rng.permutation(len(idx))
+            xb = lam[:, None, None, None] * xb + (1 - lam[:, None, None, None]) * xb[other]
+            y = lam[:, None] * y + (1 - lam[:, None]) * y[other]
+            sw = None if sw is None else lam * sw + (1 - lam) * sw[other]
+        return (xb, y) if sw is None else (xb, y, sw)
+
+
+def swap_ema(model: keras.Model) -> None:
+    """Exchange the model's weights and the optimizer's moving averages of them (``ema`` > 0).
+
+    Validation and checkpoints use the averaged weights: on_epoch_end swaps them in, measures and
+    saves, then swaps back, so training always continues from the raw weights. A checkpoint
+    therefore holds the averages as its weights (what ``finish`` ships) and the raw weights in
+    the optimizer's average slots; ``_Run.restore`` swaps once to continue exactly.
+    (Keras' own ``SwapEMAWeights`` callback keeps its state in the process, which a resumed run
+    does not have.)
+    """
+    opt = model.optimizer
+    for var, average in zip(opt._trainable_variables, opt._model_variables_moving_average):
+        raw = keras.ops.convert_to_numpy(var)
+        var.assign(average)
+        average.assign(raw)
 
 
 def reseed(model: keras.Model, seed: int, epoch: int) -> None:
@@ -97,6 +149,16 @@ class _EpochEnd(keras.callbacks.Callback):
         self.t0 = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
+        r = self.run
+        if r.p["ema"]:
+            swap_ema(self.model)  # measure and save the averaged weights
+        try:
+            self._measure_and_commit(epoch, logs)
+        finally:
+            if r.p["ema"]:
+                swap_ema(self.model)
+
+    def _measure_and_commit(self, epoch, logs):
         r = self.run
         probs = self.model.predict(r.x_val[..., None].astype("float32"), batch_size=256, verbose=0)
         m = compute_metrics(r.y_val, probs, r.classes)
@@ -219,6 +281,8 @@ class _Run:
             try:
                 state = json.loads(self.state_file(epoch).read_text())
                 model = keras.models.load_model(self.checkpoint(epoch))
+                if self.p["ema"]:
+                    swap_ema(model)  # the checkpoint holds the averages as weights (see swap_ema)
             except Exception as exc:  # Keras raises many types for a damaged file
                 print(f"checkpoint of epoch {epoch} is damaged or missing ({exc.__class__.__name__}); "
                       "falling back to the one before", flush=True)
@@ -297,8 +361,10 @@ def _compile(model, p, steps_per_epoch):
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=lr / 10 if warmup else lr, decay_steps=max(total - warmup, 1),
         alpha=0.01, warmup_target=lr if warmup else None, warmup_steps=warmup)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=p["weight_decay"]),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+    ema = {"use_ema": True, "ema_momentum": p["ema"]} if p["ema"] else {}
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=p["weight_decay"], **ema),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=p["label_smoothing"]),
+                  metrics=["accuracy"])
 
 
 def _open_data(run: _Run, data_dir, resume: bool):
@@ -368,7 +434,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
             sw = per_sample.astype(np.float32)
         else:
             probs = per_sample / per_sample.sum()
-    run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs)
+    run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs,
+                          mixup=p["mixup"], jpeg=p["augment"] == "strong")
 
     files.write_text(out / "params.yaml", yaml.safe_dump({"training": p}, sort_keys=False))
     files.write_text(out / M.LABELS_FILE, json.dumps(classes, indent=2) + "\n")

@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from fer_helpers import cli
 from fer_helpers.errors import FerError
-from fer_helpers.params import load_params, training_params
-from fer_helpers.pipeline import check_params
+from fer_helpers.params import check_params, load_params, training_params
 from test_model_training import TINY, tiny_ferplus
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -119,6 +118,33 @@ def test_a_run_killed_at_any_moment_resumes_to_the_same_numbers(setup, tmp_path,
         np.testing.assert_array_equal(a, b)
     assert json.loads((out / "metrics.json").read_text()) == json.loads((ref / "metrics.json").read_text())
     assert not list(out.rglob(".tmp-*")), "a temporary file was left behind"
+
+
+@pytest.mark.slow
+def test_the_accuracy_levers_resume_to_the_same_numbers_too(setup, tmp_path):
+    """EMA (its averages swap in and out of the weights around every checkpoint), mixup and the
+    strong augmentation (JPEG in the batches, blur and erasing layers) draw and keep state that
+    an exact resume must restore."""
+    root, data, _, _ = setup
+    params = tmp_path / "levers.yaml"
+    levers = {**PARAMS["training"], "model": "default", "augment": "strong", "ema": 0.9, "mixup": 0.4,
+              "label_smoothing": 0.1, "epochs": 3}
+    params.write_text(yaml.safe_dump({"training": levers}))
+    ref, out = tmp_path / "ref", tmp_path / "m"
+    run = train(["--params", params, "--data", data, "--out", ref])
+    assert run.returncode == 0, run.stderr[-2000:]
+    train_killed("epoch-0002.json", "after", 1, ["--params", params, "--data", data, "--out", out])
+    resumed = train(["--out", out, "--resume"])
+    assert resumed.returncode == 0 and "resuming" in resumed.stdout, resumed.stderr[-2000:]
+    pd.testing.assert_frame_equal(history(out), history(ref), check_exact=True)
+    for a, b in zip(weights(out), weights(ref)):
+        np.testing.assert_array_equal(a, b)
+    import keras  # the shipped weights are the averages, not the last step's raw weights
+
+    last = keras.models.load_model(ref / "checkpoints" / "epoch-0003.keras")
+    avg = [keras.ops.convert_to_numpy(v) for v in last.optimizer._model_variables_moving_average]
+    raw = [keras.ops.convert_to_numpy(v) for v in last.trainable_variables]
+    assert not all(np.array_equal(a, b) for a, b in zip(avg, raw))
 
 
 @pytest.mark.slow
