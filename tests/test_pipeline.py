@@ -116,14 +116,15 @@ def pdf_text(path: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 
-def test_smoke_run_writes_every_output_in_time(smoke_run):
-    out, seconds = smoke_run
+def test_smoke_run_writes_every_output_and_its_timings(smoke_run):
+    out, _ = smoke_run
     for name in ("01_data_exploration.ipynb", "02_training.ipynb", "03_evaluation.ipynb", "04_gradcam.ipynb",
                  "report.html", "report.pdf", "slides.html", "slides.pdf", "params.yaml", "timings.json",
                  f"evaluation/evaluation_{result_stem('test', 300)}.json", "model/model.keras", "model/history.csv",
                  "figures/class_balance.png", "figures/history.png", "figures/gradcam_per_class.png"):
         assert (out / name).is_file(), name
-    assert seconds < 600, f"the smoke report took {seconds:.0f}s"
+    # how long it took is timings.json's to record (and a benchmark's to judge), not a test's:
+    # a wall-clock limit fails on a busy machine and passes a slow change on a fast one
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings) >= {"01_data_exploration", "02_training", "03_evaluation", "04_gradcam",
                             "render_html", "render_pdf", "total"}

@@ -205,7 +205,9 @@ def test_resume_trains_on_the_data_the_run_started_with(setup, tmp_path):
     resumed = train(["--out", out, "--resume", "--data", moved])  # moved, same content: resumes
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     pd.testing.assert_frame_equal(history(out), history(ref), check_exact=True)
-    assert json.loads((out / "run.json").read_text())["data_dir"] == str(moved)
+    from fer_helpers.data import display_path  # relative where the data sits in or beside the project
+
+    assert json.loads((out / "run.json").read_text())["data_dir"] == display_path(moved)
 
 
 @pytest.mark.slow
