@@ -168,19 +168,28 @@ def _class_names(model, classes) -> list[str]:
     return list(FERPLUS_CLASSES) if n == len(FERPLUS_CLASSES) else [f"class_{i}" for i in range(n)]
 
 
-def find_faces(image, detector: str = DEFAULT_DETECTOR, detect: bool = True) -> tuple[list, list]:
-    """The boxes ``[x, y, w, h]`` of the faces in a photo and their FER-framed 48x48 crops, as
-    ``fer predict`` classifies them; ``detect=False`` takes the whole image as one cropped face."""
+def find_faces(image, detector: str = DEFAULT_DETECTOR, detect: bool = True) -> tuple[list[Face], list]:
+    """The faces in a photo (``detection.Face``: box, score, eyes) and their FER-framed 48x48
+    crops, as ``fer predict`` classifies them; ``detect=False`` takes the whole image as one cropped face."""
     if detect:
         found = detect_faces(image, detector)
-        return [list(f.box) for f in found], [crop_face(image, f) for f in found]
+        return found, [crop_face(image, f) for f in found]
     h, w = np.asarray(image).shape[:2]
-    return [[0, 0, int(w), int(h)]], [crop_face(image, (0, 0, w, h), margin=0.0)]
+    return [Face((0, 0, int(w), int(h)))], [crop_face(image, (0, 0, w, h), margin=0.0)]
 
 
-def _results(boxes, probs, classes) -> list[dict]:
-    return [{"box": [int(v) for v in b], "label": classes[int(p.argmax())], "confidence": float(p.max()),
-             "probabilities": {c: float(v) for c, v in zip(classes, p)}} for b, p in zip(boxes, probs)]
+def _results(found: list[Face], probs, classes) -> list[dict]:
+    """``box``, ``label``, ``confidence``, ``probabilities`` and, where the detector gives them,
+    the ``eyes`` (``{"right": [x, y], "left": [x, y]}``, the person's right and left)."""
+    out = []
+    for f, p in zip(found, probs):
+        rec = {"box": [int(v) for v in f.box], "label": classes[int(p.argmax())], "confidence": float(p.max()),
+               "probabilities": {c: float(v) for c, v in zip(classes, p)}}
+        if f.has_eyes:
+            rec["eyes"] = {"right": [round(float(v), 1) for v in f.right_eye],
+                           "left": [round(float(v), 1) for v in f.left_eye]}
+        out.append(rec)
+    return out
 
 
 def predict_faces(image, model, classes=None, detect: bool = True, detector: str = DEFAULT_DETECTOR) -> list[dict]:
@@ -193,10 +202,10 @@ def predict_faces(image, model, classes=None, detect: bool = True, detector: str
     from .engine import probabilities
 
     classes = _class_names(model, classes)
-    boxes, crops = find_faces(image, detector, detect)
+    found, crops = find_faces(image, detector, detect)
     if not crops:
         return []
-    return _results(boxes, probabilities(model, np.stack(crops)), classes)
+    return _results(found, probabilities(model, np.stack(crops)), classes)
 
 
 def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
@@ -209,6 +218,8 @@ def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
         x, y, bw, bh = f["box"]
         color = _COLORS[order.index(f["label"]) % len(_COLORS)] if f["label"] in order else _COLORS[0]
         cv2.rectangle(out, (x, y), (x + bw - 1, y + bh - 1), color, thick, cv2.LINE_AA)
+        for eye in (f.get("eyes") or {}).values():  # where the crop was levelled from
+            cv2.circle(out, (int(round(eye[0])), int(round(eye[1]))), max(2, thick + 1), color, cv2.FILLED, cv2.LINE_AA)
         text = f"{f['label']} {f['confidence']:.2f}"
         scale = max(0.35, min(2.0, bw / 180))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, thick // 2))
@@ -324,13 +335,13 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
                 fail(exc)
                 failed.append({"path": str(path), "error": str(exc)})
                 continue
-            boxes, crops = find_faces(image, detector, detect)
-            batch.append((path, image, boxes, crops))
+            found, crops = find_faces(image, detector, detect)
+            batch.append((path, image, found, crops))
         crops = [c for *_, cs in batch for c in cs]
         probs = probabilities(model, np.stack(crops)) if crops else np.zeros((0, len(classes)))
         k = 0
-        for path, image, boxes, cs in batch:
-            faces = _results(boxes, probs[k:k + len(cs)], classes)
+        for path, image, found, cs in batch:
+            faces = _results(found, probs[k:k + len(cs)], classes)
             k += len(cs)
             size = [int(image.shape[1]), int(image.shape[0])]
             rec = {"path": str(path), "size": size, "faces": faces}

@@ -165,3 +165,19 @@ def test_cli_detector_choices_match_the_package():
     predict = build_parser()._subparsers._group_actions[0].choices["predict"]
     action = next(a for a in predict._actions if a.dest == "detector")
     assert tuple(action.choices) == detection.DETECTORS and action.default == detection.DEFAULT_DETECTOR
+
+
+def test_predict_reports_and_draws_the_eyes_it_levelled_from(astronaut):
+    from fer_helpers import engine
+
+    model, classes = engine.load_model(engine.default_model_dir(), "onnx")
+    [face] = faces.predict_faces(astronaut, model, classes)
+    (x, y, w, h), eyes = face["box"], face["eyes"]
+    assert eyes["right"][0] < eyes["left"][0]  # the person's right eye is on the image's left
+    for ex, ey in eyes.values():
+        assert x <= ex <= x + w and y <= ey <= y + h / 2  # eyes in the upper half of the box
+    drawn = faces.annotate(astronaut, [face])
+    ex, ey = (int(round(v)) for v in eyes["right"])
+    assert not np.array_equal(drawn[ey, ex], astronaut[ey, ex])  # a dot on the eye
+    [haar] = faces.predict_faces(astronaut, model, classes, detector="haar")
+    assert "eyes" not in haar  # Haar gives none

@@ -160,7 +160,7 @@ def test_predict_faces(astronaut, group, model_dir):
     found = faces.predict_faces(group[0], model, classes)
     assert len(found) == 3
     for f in found:
-        assert set(f) == {"box", "label", "confidence", "probabilities"}
+        assert set(f) == {"box", "label", "confidence", "probabilities", "eyes"}  # BlazeFace gives the eyes
         assert list(f["probabilities"]) == list(FERPLUS_CLASSES)
         assert sum(f["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
         assert f["label"] == max(f["probabilities"], key=f["probabilities"].get)
