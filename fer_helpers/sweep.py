@@ -312,7 +312,7 @@ class _EpochWatcher:
     """
 
     def __init__(self, folder: Path, epochs: int, label: str):
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain bars, as data.py (tqdm.auto warns in a kernel without ipywidgets)
 
         self.folder, self.stop = folder, threading.Event()
         done = _epochs_done(folder)
@@ -351,6 +351,9 @@ def _summary(folder: Path) -> str:
 def _run_variant(sweep: Sweep, variant: Variant, progress: bool) -> None:
     from .params import notebook_parameters
     from .pipeline import execute_notebook
+    from .quiet import import_keras_quietly
+
+    import_keras_quietly()  # training (for holds_run) imports Keras: without TensorFlow's start-up notes
     from .training import holds_run
 
     resume = holds_run(variant.folder)
