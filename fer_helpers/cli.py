@@ -53,7 +53,7 @@ def cmd_predict(args) -> int:
     if engine == "keras":
         _import_keras_quietly()
     return run_predict(args.inputs, args.model, args.json, args.annotate, not args.no_detect, engine=engine,
-                       detector=args.detector)
+                       detector=args.detector, every=args.every, smooth=args.smooth, timeline_dir=args.timeline)
 
 
 def cmd_export(args) -> int:
@@ -109,11 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--subset", type=int, help="evaluate a seeded random subset of this many images")
     e.set_defaults(func=cmd_evaluate)
 
-    pr = sub.add_parser("predict", help="expressions of every face in photos")
-    pr.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR")
+    pr = sub.add_parser("predict", help="expressions of every face in photos and videos")
+    pr.add_argument("inputs", nargs="+", metavar="IMAGE_VIDEO_OR_DIR")
     pr.add_argument("--model", help="model folder (default: the shipped models/default)")
     pr.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    pr.add_argument("--annotate", metavar="OUT", help="write copies with boxes and labels into OUT")
+    pr.add_argument("--annotate", metavar="OUT", help="write copies with boxes and labels into OUT (an .mp4 per video)")
     pr.add_argument("--no-detect", action="store_true", help="treat each image as an already-cropped face")
     pr.add_argument("--detector", default="blazeface", choices=["blazeface", "haar"],  # detection.DETECTORS
                     help="blazeface (default): MediaPipe's BlazeFace with eye landmarks, faces aligned; "
@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", default="auto", choices=["auto", "onnx", "int8", "keras"],  # engine.ENGINES
                     help="auto (default): the folder's model.onnx with ONNX Runtime, Keras if it has none; "
                          "onnx: float32 ONNX; int8: the quantised ONNX (fastest); keras: TensorFlow")
+    pr.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every N-th frame")
+    pr.add_argument("--smooth", type=float, default=0.0, metavar="ALPHA",
+                    help="videos: blend each face's probabilities with its previous ones (0: off, <1)")
+    pr.add_argument("--timeline", metavar="OUT", help="videos: write <video>.csv and <video>.png into OUT")
     pr.set_defaults(func=cmd_predict)
 
     ex = sub.add_parser("export", help="write model.onnx and model.int8.onnx after a parity check against Keras")

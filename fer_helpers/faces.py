@@ -281,10 +281,42 @@ def _table(path, size, faces, detect: bool) -> str:
     return "\n".join(lines)
 
 
+def _videos(files, records, failed, fail, model, classes, detector, every, smooth, out_dir, timeline, as_json):
+    """Analyse the videos among ``files`` (``video.analyse_video``) into ``records``, a bad one
+    into ``failed`` with its one line; returns the other files (the photos)."""
+    from .video import analyse_video, check_options, is_video, video_table, write_timeline
+
+    if any(is_video(p) for p in files):
+        check_options(every, smooth)  # a bad option is one mistake, not one per video
+    photos = []
+    for path in files:
+        if not is_video(path):
+            photos.append(path)
+            continue
+        try:
+            rec = analyse_video(path, model, classes, detector, every, smooth, out_dir)
+            if timeline is not None:
+                rec["timeline"] = [str(p) for p in write_timeline(rec, classes, timeline)]
+        except FerError as exc:
+            fail(exc)
+            failed.append({"path": str(path), "error": str(exc)})
+            continue
+        except OSError as exc:
+            message = f"{path}: cannot write its outputs ({exc.strerror or exc})"
+            fail(message)
+            failed.append({"path": str(path), "error": message})
+            continue
+        records.append(rec)
+        if not as_json:
+            print(video_table(rec))
+    return photos
+
+
 def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, as_json: bool = False,
                 annotate_dir: str | os.PathLike | None = None, detect: bool = True, chunk: int = 32,
-                engine: str = "auto", detector: str = DEFAULT_DETECTOR) -> int:
-    """``fer predict``: classify the faces in photos and folders of photos.
+                engine: str = "auto", detector: str = DEFAULT_DETECTOR, every: int = 1, smooth: float = 0.0,
+                timeline_dir: str | os.PathLike | None = None) -> int:
+    """``fer predict``: classify the faces in photos and folders of photos, and in videos.
 
     Prints a table per photo (or, with ``as_json``, one JSON document with sorted keys and floats
     rounded to 4 digits) on stdout and one line per unusable input on stderr; the other inputs
@@ -295,6 +327,8 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     runs the model (``engine.choose_engine``: ``auto`` takes the folder's ``model.onnx`` when it
     has a current one, else Keras; ``onnx`` and ``int8`` never import TensorFlow). ``detector``
     finds the faces (``detection.DETECTORS``: ``blazeface``, the default, or ``haar``).
+    A video (``video.is_video``) gives a ``video.analyse_video`` record (``every``, ``smooth``; an
+    annotated ``.mp4`` with ``annotate_dir``; a CSV and figure per video in ``timeline_dir``).
     """
     from .engine import default_model_dir, load_model, probabilities
 
@@ -318,14 +352,18 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     if not files and not errors:
         fail("no input given")
         return 2
-    out_dir = None
-    if annotate_dir is not None:
-        try:
+    out_dir = timeline = None
+    try:
+        if annotate_dir is not None:
             out_dir = ensure_dir(annotate_dir, "annotation folder")
-        except FerError as exc:
-            fail(exc)
-            return 2
+        if timeline_dir is not None:
+            timeline = ensure_dir(timeline_dir, "timeline folder")
+    except FerError as exc:
+        fail(exc)
+        return 2
     records, failed = [], [{"path": p, "error": m} for p, m in errors]
+    files = _videos(files, records, failed, fail, model, classes, detector, every, smooth, out_dir, timeline,
+                    as_json)
     for start in range(0, len(files), chunk):
         batch = []
         for path in files[start:start + chunk]:
@@ -363,7 +401,10 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
                "images": _rounded(records), "errors": failed}
         print(json.dumps(doc, indent=2, sort_keys=True))
     elif records:
-        n_faces = sum(len(r["faces"]) for r in records)
-        print(f"{len(records)} image{'s' if len(records) != 1 else ''}, {n_faces} face{'s' if n_faces != 1 else ''}"
+        n_faces = sum(len(r.get("faces", ())) for r in records)
+        n_videos = sum("frames" in r for r in records)
+        n_images = len(records) - n_videos
+        print(f"{n_images} image{'s' if n_images != 1 else ''}, {n_faces} face{'s' if n_faces != 1 else ''}"
+              + (f", {n_videos} video{'s' if n_videos != 1 else ''}" if n_videos else "")
               + (f", {len(failed)} input{'s' if len(failed) != 1 else ''} failed" if failed else ""))
     return 1 if failed else 0
