@@ -269,8 +269,10 @@ def test_export_refuses_a_failing_parity_check_and_writes_nothing(keras_folder, 
         return np.roll(probs, 1, axis=1) if self.path.name == engine.ENGINE_FILES[corrupted] else probs
 
     monkeypatch.setattr(engine.OnnxModel, "predict", corrupt)
+    # the rolled probabilities move the top class of nearly every face; not of every one, since an
+    # untrained model's int8 outputs tie (steps of 1/255) and may then land on Keras' class by chance
     with pytest.raises(FerError, match=f"export refused, nothing written: {corrupted} parity check failed "
-                                       r"on 3 test images: .*top-class agreement 0\.00%"):
+                                       r"on 3 test images: .*top-class agreement \d+\.\d+% \(at least 99% needed\)"):
         engine.export_model_dir(folder, data)
     assert _listing(folder) == before
     if corrupted == "int8":
