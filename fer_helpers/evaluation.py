@@ -15,23 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import PROJECT_ROOT, display_path
+from .data import display_path
+from .engine import as_faces, default_model_dir  # noqa: F401  (robustness imports default_model_dir from here)
 from .errors import FerError
 from .files import ensure_dir, write_json, write_text
-
-
-def default_model_dir() -> Path:
-    """The model the project ships, found from the package so any working directory works."""
-    return PROJECT_ROOT / "models" / "default"
-
-
-def _as_input(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or x.shape[-1] != 1:
-        raise FerError(f"expected faces shaped (N, 48, 48) or (N, 48, 48, 1), got {np.shape(x)}")
-    return x.astype(np.float32, copy=False)
 
 
 def predict_probs(model, x, batch_size: int = 256, tta: bool = False) -> np.ndarray:
@@ -39,7 +26,7 @@ def predict_probs(model, x, batch_size: int = 256, tta: bool = False) -> np.ndar
 
     Mirroring is the one test-time augmentation that never changes an expression's meaning.
     """
-    x = _as_input(x)
+    x = as_faces(x)
     if not len(x):
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)

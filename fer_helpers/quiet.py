@@ -17,9 +17,14 @@ import sys
 
 @contextlib.contextmanager
 def native_stderr_silenced():
-    """Hide what native code writes straight to file descriptor 2 meanwhile."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    """Hide what native code (TensorFlow's, LiteRT's, FFmpeg's) writes straight to file descriptor 2 meanwhile."""
+    with contextlib.suppress(AttributeError, ValueError):  # sys.stderr replaced or closed
+        sys.stderr.flush()
+    try:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no file descriptor 2 (some embedded interpreters): nothing to hide
+        yield
+        return
     os.dup2(devnull, 2)
     try:
         yield

@@ -39,12 +39,12 @@ def open_video(path: str | os.PathLike):
     """
     import cv2
 
-    from .detection import _native_stderr_silenced
+    from .quiet import native_stderr_silenced
 
     path = Path(path)
     if not path.is_file():
         raise FerError(f"{path}: no such file")
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         cap.release()
