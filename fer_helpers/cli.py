@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # Lines reach a log file as they are printed, in order with the progress bars on stderr
+    # (block buffering held a sweep's first lines back and a kernel start wrote them twice).
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     try:
         if args.command in ("train", "evaluate", "export", "report"):  # predict: only its keras engine
             _import_keras_quietly()
