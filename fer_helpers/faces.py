@@ -234,20 +234,24 @@ def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
 # fer predict
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files as given, folders as their image files (recursively, sorted); and ``(path, message)`` per bad path.
+    """Files as given, folders as their photos and videos (recursively, sorted); and ``(path, message)``
+    per bad path.
 
     Folders are listed once, before anything is written: annotated copies written into a folder
     that is also an input are not read back in the same run.
     """
+    from .video import VIDEO_EXTENSIONS
+
+    wanted = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     files, errors = [], []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
-                errors.append((str(p), f"{p}: no image files in folder (looked for "
-                                       f"{', '.join(sorted(IMAGE_EXTENSIONS))})"))
+                errors.append((str(p), f"{p}: no photos or videos in folder (looked for "
+                                       f"{', '.join(sorted(wanted))})"))
             files += found
         elif p.exists():
             files.append(p)
@@ -315,7 +319,7 @@ def _videos(files, records, failed, fail, model, classes, detector, every, smoot
 def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, as_json: bool = False,
                 annotate_dir: str | os.PathLike | None = None, detect: bool = True, chunk: int = 32,
                 engine: str = "auto", detector: str = DEFAULT_DETECTOR, every: int = 1, smooth: float = 0.0,
-                timeline_dir: str | os.PathLike | None = None) -> int:
+                timeline_dir: str | os.PathLike | None = None, camera: int | None = None) -> int:
     """``fer predict``: classify the faces in photos and folders of photos, and in videos.
 
     Prints a table per photo (or, with ``as_json``, one JSON document with sorted keys and floats
@@ -328,7 +332,8 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     has a current one, else Keras; ``onnx`` and ``int8`` never import TensorFlow). ``detector``
     finds the faces (``detection.DETECTORS``: ``blazeface``, the default, or ``haar``).
     A video (``video.is_video``) gives a ``video.analyse_video`` record (``every``, ``smooth``; an
-    annotated ``.mp4`` with ``annotate_dir``; a CSV and figure per video in ``timeline_dir``).
+    annotated ``.mp4`` with ``annotate_dir``; a CSV and figure per video in ``timeline_dir``), and so
+    does ``camera`` (OpenCV's device number), analysed first, until Ctrl-C.
     """
     from .engine import default_model_dir, load_model, probabilities
 
@@ -349,6 +354,10 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     files, errors = expand_inputs(inputs)
     for _, message in errors:
         fail(message)
+    if camera is not None:
+        from .video import Camera
+
+        files.insert(0, Camera(camera))
     if not files and not errors:
         fail("no input given")
         return 2

@@ -2,11 +2,13 @@
 
 A video can be hours long, so nothing here holds more than one frame at a time: ``frames`` reads
 with ``cv2.VideoCapture`` and yields each frame as it is decoded, and ``analyse_video`` keeps only
-the per-frame results (a few numbers per face). Each frame's faces go through the same detection,
-FER framing and engine as photos (``faces.find_faces``), so a frame and the same picture saved as
-a photo get the same answer. A person keeps one track id from frame to frame (``Tracker``: a
-greedy IoU match, enough for the slow motion of faces in ordinary footage), which is what makes a
-timeline per person possible and lets ``smooth`` damp the frame-to-frame flicker of the model.
+the per-frame results (a few numbers per face). Faces are found as in photos, but a whole-frame
+search only every ``SEARCH_EVERY`` frames: in between, each face is looked for again near where it
+was, which is the last step of a search anyway (``detection.follow_faces``); crops and the engine
+are the photo path's (``faces.crop_face``, ``engine.probabilities``). A person keeps one track
+id from frame to frame (``Tracker``: a greedy IoU match, enough for the slow motion of faces in
+ordinary footage), which is what makes a timeline per person possible and lets ``smooth`` damp
+the frame-to-frame flicker of the model.
 """
 
 from __future__ import annotations
@@ -16,19 +18,52 @@ import io
 import os
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import FerError
 
+#: BlazeFace searches a whole frame once every this many analysed frames (and whenever a face is
+#: lost); in between, each face of the frame before is looked for once near where it was
+#: (``detection.follow_faces``). A face coming into view is found within this many frames, and a
+#: 640x480 video runs several times faster than a search of every frame (``benchmarks/engine.py``).
+SEARCH_EVERY = 10
+
 #: Suffixes taken for videos (anything else goes to the photo path); OpenCV's FFmpeg reads them all.
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
 
-def is_video(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is taken for a video: by its suffix, as photos are, so nothing is opened twice."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+@dataclass(frozen=True)
+class Camera:
+    """A camera by OpenCV's device number (``fer predict --camera N``), analysed like a video
+    until it stops or the user presses Ctrl-C; ``str`` gives its name in records and file names."""
+
+    index: int
+
+    def __str__(self) -> str:
+        return f"camera-{self.index}"
+
+
+def is_video(path) -> bool:
+    """Whether ``path`` is taken for a video: a ``Camera``, or a file by its suffix, as photos are,
+    so nothing is opened twice."""
+    return isinstance(path, Camera) or Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def open_camera(camera: Camera):
+    """An opened ``cv2.VideoCapture`` on ``camera``; ``FerError`` when there is no such camera."""
+    import cv2
+
+    from .quiet import native_stderr_silenced
+
+    with native_stderr_silenced():  # OpenCV's V4L2 backend explains a missing device on fd 2
+        cap = cv2.VideoCapture(camera.index)
+    if not cap.isOpened():
+        cap.release()
+        raise FerError(f"{camera}: no camera {camera.index} on this machine, or it cannot be opened")
+    return cap
 
 
 def open_video(path: str | os.PathLike):
@@ -61,13 +96,16 @@ def video_info(cap) -> tuple[float, list[int], int]:
     return fps, size, max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
 
 
-def frames(path_or_cap, every: int = 1):
+def frames(path_or_cap, every: int = 1, live: bool = False):
     """``(index, time_s, rgb_frame)`` for every ``every``-th frame, decoded one at a time.
 
     Skipped frames are only ``grab``bed (not converted), which is most of the saving of ``every``.
     The time comes from the frame index and the stated fps (container timestamps are missing or
-    wrong too often to trust). ``FerError`` when not a single frame decodes.
+    wrong too often to trust); from the clock for a ``live`` camera, whose frames come when they
+    come.
     """
+    import time
+
     import cv2
 
     if every < 1:
@@ -75,7 +113,7 @@ def frames(path_or_cap, every: int = 1):
     own = isinstance(path_or_cap, (str, os.PathLike))
     cap = open_video(path_or_cap) if own else path_or_cap
     fps = video_info(cap)[0] or 0.0
-    index = 0
+    index, start = 0, time.monotonic()
     try:
         while True:
             if index % every:
@@ -85,7 +123,8 @@ def frames(path_or_cap, every: int = 1):
                 ok, bgr = cap.read()
                 if not ok or bgr is None:
                     break
-                yield index, (index / fps if fps > 0 else 0.0), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                seconds = time.monotonic() - start if live else (index / fps if fps > 0 else 0.0)
+                yield index, seconds, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             index += 1
     finally:
         if own:
@@ -162,14 +201,16 @@ def check_options(every: int, smooth: float) -> None:
         raise FerError(f"--smooth must be in [0, 1), got {smooth}")
 
 
-def _analyse(path, model, classes, detector, every, smooth, annotate_to=None) -> dict:
+def _analyse(path, model, classes, detector, every, smooth, annotate_to=None, search_every=SEARCH_EVERY) -> dict:
     import cv2
 
+    from .detection import detect_faces, follow_faces
     from .engine import probabilities
-    from .faces import _results, annotate, find_faces
+    from .faces import _results, annotate, crop_face
 
     check_options(every, smooth)
-    cap = open_video(path)
+    live = isinstance(path, Camera)
+    cap = open_camera(path) if live else open_video(path)
     fps, size, count = video_info(cap)
     writer = None
     if annotate_to is not None:
@@ -179,10 +220,17 @@ def _analyse(path, model, classes, detector, every, smooth, annotate_to=None) ->
             cap.release()
             raise FerError(f"{annotate_to}: cannot write an annotated video there")
     tracker, smoothed, records = Tracker(), {}, []
-    bar = _progress(count, Path(path).name)
+    found, since_search = [], search_every  # the faces of the frame before; analysed frames since a search
+    bar = _progress(0 if live else count, str(path) if live else Path(path).name)
     try:
-        for index, time, rgb in frames(cap, every):
-            found, crops = find_faces(rgb, detector)
+        for index, time, rgb in frames(cap, every, live):
+            previous = found
+            found = follow_faces(rgb, previous) if detector == "blazeface" and previous \
+                and since_search < search_every else None
+            if found is None or len(found) < len(previous):  # time to look again, or a face was lost
+                found, since_search = detect_faces(rgb, detector), 0
+            since_search += 1
+            crops = [crop_face(rgb, f) for f in found]
             probs = probabilities(model, np.stack(crops)) if crops else np.zeros((0, len(classes)))
             ids = tracker.update([f.box for f in found])
             smoothed = {t: p for t, p in smoothed.items() if t in tracker.tracks}
@@ -194,14 +242,18 @@ def _analyse(path, model, classes, detector, every, smooth, annotate_to=None) ->
             faces = _results(found, probs, classes)
             for f, t in zip(faces, ids):
                 f["track"] = int(t)
-                f.pop("eyes", None)
             records.append({"index": index, "time": round(time, 4), "faces": faces})
             if writer is not None:
                 writer.write(cv2.cvtColor(annotate(rgb, faces, classes), cv2.COLOR_RGB2BGR))
             if bar is not None:
                 bar.update(every)
+                if live:  # what the camera sees now, as it sees it
+                    bar.set_postfix_str(", ".join(f"{f['track']}: {f['label']}" for f in faces), refresh=False)
     except FerError as exc:
         raise FerError(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from None
+    except KeyboardInterrupt:
+        if not live:  # Ctrl-C is how a camera is stopped: what it saw so far is the result
+            raise
     finally:
         cap.release()
         if writer is not None:
@@ -212,7 +264,7 @@ def _analyse(path, model, classes, detector, every, smooth, annotate_to=None) ->
 
 
 def analyse_video(path, model, classes, detector: str = "blazeface", every: int = 1, smooth: float = 0.0,
-                  annotate_dir=None) -> dict:
+                  annotate_dir=None, search_every: int = SEARCH_EVERY) -> dict:
     """``{"path", "fps", "size", "every", "frames": [{"index", "time", "faces": [{"track", "box",
     "label", "confidence", "probabilities"}]}]}`` for one video file, streamed.
 
@@ -220,14 +272,16 @@ def analyse_video(path, model, classes, detector: str = "blazeface", every: int 
     track's probabilities with its previous ones (exponentially), and its label and confidence
     follow the blend. With ``annotate_dir``, the frames analysed, boxes and labels drawn, are
     written to a new ``<stem>.mp4`` there (a free name, never replacing a file; ``"annotated"``).
+    ``search_every`` is ``SEARCH_EVERY``'s value for this call (1: search every frame).
     """
     if annotate_dir is None:
-        return _analyse(path, model, classes, detector, every, smooth)
+        return _analyse(path, model, classes, detector, every, smooth, search_every=search_every)
     from .files import write_new
 
     out: dict = {}
-    name = write_new(Path(annotate_dir) / f"{Path(path).stem}.mp4",
-                     lambda tmp: out.update(_analyse(path, model, classes, detector, every, smooth, tmp)))
+    stem = str(path) if isinstance(path, Camera) else Path(path).stem
+    name = write_new(Path(annotate_dir) / f"{stem}.mp4",
+                     lambda tmp: out.update(_analyse(path, model, classes, detector, every, smooth, tmp, search_every)))
     out["annotated"] = str(name)
     return out
 

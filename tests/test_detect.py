@@ -181,3 +181,20 @@ def test_predict_reports_and_draws_the_eyes_it_levelled_from(astronaut):
     assert not np.array_equal(drawn[ey, ex], astronaut[ey, ex])  # a dot on the eye
     [haar] = faces.predict_faces(astronaut, model, classes, detector="haar")
     assert "eyes" not in haar  # Haar gives none
+
+
+def test_follow_faces_finds_a_moved_face_again_and_nothing_where_it_left(astronaut):
+    """A video's frames between searches: one look near each face of the frame before."""
+    before = faces.detect_faces(astronaut)
+    moved = np.roll(astronaut, (6, 9), axis=(0, 1))  # 6 px down, 9 px right, as between two frames
+    again = detection.follow_faces(moved, before)
+    assert len(again) == 1
+    (x0, y0, w0, h0), (x1, y1, w1, h1) = before[0].box, again[0].box
+    assert abs((x1 - x0) - 9) <= 3 and abs((y1 - y0) - 6) <= 3 and abs(w1 - w0) <= 0.15 * w0
+    assert again[0].has_eyes and again[0].right_eye[0] < again[0].left_eye[0]
+    # the face of a full search of the moved frame, near enough the same
+    searched = faces.detect_faces(moved)[0]
+    assert _iou(again[0].box, searched.box) > 0.8
+    # the face gone (a gray frame): nothing found near it; no faces before: nothing looked at
+    assert detection.follow_faces(np.full_like(astronaut, 128), before) == []
+    assert detection.follow_faces(astronaut, []) == []

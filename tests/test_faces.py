@@ -242,7 +242,7 @@ def test_run_predict_bad_inputs_are_reported_and_others_still_run(photos, model_
     assert len(lines) == 5
     assert all(line.startswith("fer predict: ") for line in lines)
     for name, why in [("notes.jpg", "not an image"), ("empty.png", "empty file"), ("cut.jpg", "truncated"),
-                      ("missing.png", "no such file"), ("no_images", "no image files")]:
+                      ("missing.png", "no such file"), ("no_images", "no photos or videos")]:
         assert any(name in line and why in line for line in lines), (name, lines)
     assert "astronaut.jpg (512x512): 1 face" in out and "no face found" in out
     assert "5 inputs failed" in out

@@ -79,7 +79,7 @@ def test_predict_video_json_timeline_and_annotation(clip, tmp_path, capsys):
     left = [next(f for f in fr["faces"] if f["track"] == 1)["box"][0] for fr in rec["frames"]]
     assert left[-1] > left[0]  # track 1 follows the drifting face
     face0 = rec["frames"][0]["faces"][0]
-    assert {"track", "box", "label", "confidence", "probabilities"} <= set(face0)
+    assert {"track", "box", "label", "confidence", "probabilities", "eyes"} <= set(face0)
     with open(tmp_path / "tl" / "clip.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2 * N_FRAMES and rows[0].keys() >= {"index", "time", "track", "label", "confidence"}
@@ -111,3 +111,66 @@ def test_bad_video_is_one_line_and_the_photo_still_runs(clip, tmp_path, capsys, 
 def test_bad_options_are_one_line(clip, capsys, option):
     code, out, err = _predict(capsys, clip, *option)
     assert code == 2 and err.startswith("fer: error: --") and len(err.strip().splitlines()) == 1
+
+
+def test_following_faces_between_searches_agrees_with_searching_every_frame(clip, monkeypatch):
+    """The fast path (a whole-frame search every few frames, faces followed in between) gives
+    the same tracks, nearly the same boxes and the same labels as a search of every frame."""
+    from fer_helpers import detection
+    from fer_helpers.engine import load_model
+
+    searches = []
+    search = detection.detect_faces
+    monkeypatch.setattr(detection, "detect_faces", lambda *a, **k: searches.append(1) or search(*a, **k))
+    model, classes = load_model(None, "onnx")
+    fast = video.analyse_video(clip, model, classes, search_every=video.SEARCH_EVERY)
+    assert len(searches) == -(-N_FRAMES // video.SEARCH_EVERY) and video.SEARCH_EVERY > 1
+    slow = video.analyse_video(clip, model, classes, search_every=1)
+    assert len(searches) == -(-N_FRAMES // video.SEARCH_EVERY) + N_FRAMES
+    for a, b in zip(fast["frames"], slow["frames"], strict=True):
+        assert [f["track"] for f in a["faces"]] == [f["track"] for f in b["faces"]] == [1, 2]
+        for fa, fb in zip(a["faces"], b["faces"]):
+            assert np.abs(np.subtract(fa["box"], fb["box"])).max() <= 0.1 * fb["box"][2]
+            assert fa["label"] == fb["label"]
+
+
+def test_missing_camera_is_one_line_and_the_photo_still_runs(clip, capsys):
+    code, out, err = _predict(capsys, "--camera", "97", clip.parent / "photo.jpg")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "camera-97" in lines[0] and "Traceback" not in err, err
+    assert "photo.jpg (512x512): 1 face" in out
+
+
+class _StoppedCamera:
+    """The test clip behind a camera's interface, with Ctrl-C pressed while frame ``stop`` is read."""
+
+    def __init__(self, path, stop):
+        self.cap, self.reads, self.stop = cv2.VideoCapture(str(path)), 0, stop
+
+    def read(self):
+        self.reads += 1
+        if self.reads == self.stop:
+            raise KeyboardInterrupt
+        return self.cap.read()
+
+    def __getattr__(self, name):  # get, grab, release, isOpened: the real capture's
+        return getattr(self.cap, name)
+
+
+def test_camera_runs_until_ctrl_c_and_keeps_what_it_saw(clip, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(video, "open_camera", lambda camera: _StoppedCamera(clip, stop=8))
+    code, out, err = _predict(capsys, "--camera", "0", "--json", "--timeline", tmp_path)
+    assert code == 0, err
+    rec = json.loads(out)["images"][0]
+    assert rec["path"] == "camera-0" and [f["index"] for f in rec["frames"]] == list(range(7))
+    times = [f["time"] for f in rec["frames"]]
+    assert times == sorted(times) and all(len(f["faces"]) == 2 for f in rec["frames"])
+    assert (tmp_path / "camera-0.csv").is_file()
+
+
+def test_a_folder_gives_its_videos_and_photos(clip, capsys):
+    code, out, err = _predict(capsys, clip.parent)
+    assert code == 0, err
+    assert "clip.mp4 (480x240" in out and "photo.jpg (512x512): 1 face" in out
+    assert out.rstrip().endswith("1 image, 1 face, 1 video")
