@@ -198,3 +198,13 @@ def test_follow_faces_finds_a_moved_face_again_and_nothing_where_it_left(astrona
     # the face gone (a gray frame): nothing found near it; no faces before: nothing looked at
     assert detection.follow_faces(np.full_like(astronaut, 128), before) == []
     assert detection.follow_faces(astronaut, []) == []
+
+
+def test_face_mesh_confirms_a_face_and_rejects_a_texture(astronaut):
+    """The second model behind BlazeFace: sure of the astronaut, not of a cup of coffee given
+    the same box and eyes (as a false detection in a texture would come)."""
+    face = faces.detect_faces(astronaut)[0]
+    presence = detection.FacePresence()
+    assert presence.probability(astronaut, face) > 0.9
+    coffee = cv2.resize(skimage_data.coffee(), (512, 512))
+    assert presence.probability(coffee, face) < detection.FACE_PRESENCE_MIN
