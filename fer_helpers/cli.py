@@ -57,6 +57,12 @@ def cmd_predict(args) -> int:
                        camera=args.camera)
 
 
+def cmd_calibrate(args) -> int:
+    from .calibration import run_calibrate
+
+    return run_calibrate(args.model_dir, args.data)
+
+
 def cmd_export(args) -> int:
     from .engine import run_export
 
@@ -129,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--camera", type=int, metavar="N", help="also analyse camera N (0: the first) until Ctrl-C")
     pr.set_defaults(func=cmd_predict)
 
+    ca = sub.add_parser("calibrate", help="fit a temperature on validation so confidences match accuracy "
+                                          "(folded into model.keras; accuracy unchanged)")
+    ca.add_argument("model_dir", nargs="?", help="model folder (default: the shipped models/default)")
+    ca.add_argument("--data", help="data folder (default: data/ferplus, ../shared/data/ferplus)")
+    ca.set_defaults(func=cmd_calibrate)
+
     ex = sub.add_parser("export", help="write model.onnx and model.int8.onnx after a parity check against Keras")
     ex.add_argument("model_dir", nargs="?", help="model folder (default: the shipped models/default)")
     ex.add_argument("--data", help="data folder: test split for the check, training images for the int8 "
@@ -164,7 +176,7 @@ def main(argv=None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     try:
-        if args.command in ("train", "evaluate", "export", "report"):  # predict: only its keras engine
+        if args.command in ("train", "evaluate", "calibrate", "export", "report"):  # predict: only its keras engine
             _import_keras_quietly()
         return args.func(args)
     except FerError as exc:

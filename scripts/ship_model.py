@@ -3,7 +3,8 @@
     python scripts/ship_model.py /work/runs/v3 [--to models/default] [--force]
 
 It copies what a user needs (not the resumable checkpoints), rewrites the model card under
-the new name, and exports the ONNX files `fer predict` runs (`fer export`: model.onnx,
+the new name, calibrates the confidences (`fer calibrate`: a temperature fitted on the
+validation split, folded into model.keras; accuracy unchanged), and exports the ONNX files `fer predict` runs (`fer export`: model.onnx,
 model.int8.onnx and export.json, after their parity check against Keras on the test split; the
 data set must be at hand, `--data`). It refuses a run whose validation accuracy does not beat the
 model it replaces: the shipped model is chosen on validation, and the test figure plays no part in
@@ -23,6 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fer_helpers import files  # noqa: E402
+from fer_helpers.calibration import calibrate_model_dir  # noqa: E402
 from fer_helpers.engine import export_model_dir, summary_text  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
 from fer_helpers.params import training_params  # noqa: E402
@@ -54,11 +56,14 @@ def ship(run: Path, dest: Path, force: bool = False, export: bool = True, data: 
         for name in FILES:
             shutil.copy2(run / name, tmp / name)
         (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
+        calibrated = calibrate_model_dir(tmp, data)
         if export:  # inside the swap: the folder appears with its ONNX files, or not at all
             record = export_model_dir(tmp, data)
     test = metrics.get("test", {}).get("accuracy")
     print(f"shipped {run} as {dest}: validation {new:.4f} (was {old if old is None else f'{old:.4f}'}), "
           f"test {'not measured' if test is None else f'{test:.4f}'}")
+    print(f"confidences calibrated: temperature {calibrated['temperature']:.3f}, validation ECE "
+          f"{calibrated['validation']['ece_before']:.4f} -> {calibrated['validation']['ece_after']:.4f}")
     if record is not None:
         print(summary_text(record, dest))
 

@@ -44,7 +44,13 @@ def exports(monkeypatch) -> list:
             (Path(folder) / name).write_text(name)
         return {"fake": True}
 
+    def fake_calibrate(folder, data=None):  # before the export: the ONNX files hold the temperature
+        assert not (Path(folder) / "model.onnx").exists()
+        (Path(folder) / "calibration.json").write_text("{}")
+        return {"temperature": 0.7, "validation": {"ece_before": 0.07, "ece_after": 0.01}}
+
     monkeypatch.setattr(ship_model, "export_model_dir", fake_export)
+    monkeypatch.setattr(ship_model, "calibrate_model_dir", fake_calibrate)
     monkeypatch.setattr(ship_model, "summary_text", lambda record, folder: f"exported {folder}")
     return folders
 
@@ -68,7 +74,8 @@ def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_p
     assert "validation 0.8500 (was 0.8000)" in out and f"exported {dest}" in out
     assert sorted(p.name for p in dest.iterdir()) == sorted(
         ["MODEL_CARD.md", "history.csv", "labels.json", "metrics.json", "model.keras", "params.yaml", "run.json",
-         "model.onnx", "model.int8.onnx", "export.json"])
+         "calibration.json", "model.onnx", "model.int8.onnx", "export.json"])
+    assert "temperature 0.700, validation ECE 0.0700 -> 0.0100" in out
     # exported inside the folder being swapped in, not into the old one
     assert len(exports) == 1 and exports[0] != dest and exports[0].parent == dest.parent
     card = (dest / "MODEL_CARD.md").read_text()
