@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fer_helpers import files  # noqa: E402
-from fer_helpers.calibration import calibrate_model_dir  # noqa: E402
+from fer_helpers.calibration import calibrate_model_dir, card_line  # noqa: E402
 from fer_helpers.engine import export_model_dir, summary_text  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
 from fer_helpers.params import training_params  # noqa: E402
@@ -57,6 +57,8 @@ def ship(run: Path, dest: Path, force: bool = False, export: bool = True, data: 
             shutil.copy2(run / name, tmp / name)
         (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
         calibrated = calibrate_model_dir(tmp, data)
+        with open(tmp / "MODEL_CARD.md", "a", encoding="utf-8") as card:
+            card.write(card_line(calibrated))
         if export:  # inside the swap: the folder appears with its ONNX files, or not at all
             record = export_model_dir(tmp, data)
     test = metrics.get("test", {}).get("accuracy")

@@ -76,6 +76,7 @@ def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_p
         ["MODEL_CARD.md", "history.csv", "labels.json", "metrics.json", "model.keras", "params.yaml", "run.json",
          "calibration.json", "model.onnx", "model.int8.onnx", "export.json"])
     assert "temperature 0.700, validation ECE 0.0700 -> 0.0100" in out
+    assert "- **Calibration**: logits divided by a temperature of 0.700" in (dest / "MODEL_CARD.md").read_text()
     # exported inside the folder being swapped in, not into the old one
     assert len(exports) == 1 and exports[0] != dest and exports[0].parent == dest.parent
     card = (dest / "MODEL_CARD.md").read_text()
