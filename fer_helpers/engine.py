@@ -117,10 +117,14 @@ class OnnxModel:
     """An ONNX Runtime session behind the two members prediction code uses of a Keras model:
     ``predict(x, batch_size, verbose)`` and ``output_shape``.
 
-    ``threads`` sets ONNX Runtime's intra-op threads (default: one per physical core).
+    ``threads`` sets ONNX Runtime's intra-op threads (default: one per physical core). ``spin``
+    lets those threads spin for a moment after each call, waiting for the next: faster when calls
+    come back to back (pre-cropped faces), slower when a face detector runs between them, since
+    the spinning threads take the detector's cores (``benchmarks/engine.py``: a photo 40 -> 34 ms
+    without spinning, one face 1.15 -> 1.33 ms).
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None, spin: bool = True):
         self.path = Path(path)
         if not self.path.is_file():
             raise FerError(f"{self.path}: missing")
@@ -133,6 +137,7 @@ class OnnxModel:
         options.log_severity_level = 3  # errors only: a user asked for expressions, not ORT's notes
         if threads:
             options.intra_op_num_threads = int(threads)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
@@ -207,11 +212,13 @@ def choose_engine(model_dir: str | os.PathLike | None = None, engine: str = "aut
     return ("onnx" if engine == "auto" else engine), None
 
 
-def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto", threads: int | None = None):
+def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto", threads: int | None = None,
+               spin: bool = True):
     """``(model, classes)`` of a model folder run by ``engine`` (see ``choose_engine``).
 
     ``model`` is an ``OnnxModel`` or a Keras model; either goes to ``probabilities``. Only the
-    ``keras`` engine imports Keras (and TensorFlow).
+    ``keras`` engine imports Keras (and TensorFlow). ``spin=False`` for a model called between
+    face detections (``OnnxModel``).
     """
     folder = Path(model_dir) if model_dir is not None else default_model_dir()
     engine, _ = choose_engine(folder, engine)
@@ -220,7 +227,7 @@ def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto",
 
         return load_model_dir(folder)
     classes = read_classes(folder)
-    model = OnnxModel(folder / ENGINE_FILES[engine], threads=threads)
+    model = OnnxModel(folder / ENGINE_FILES[engine], threads=threads, spin=spin)
     if model.output_shape[-1] != len(classes):
         raise FerError(f"{model.path}: model has {model.output_shape[-1]} outputs but {LABELS_FILE} "
                        f"lists {len(classes)} classes")

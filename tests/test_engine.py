@@ -281,3 +281,18 @@ def test_export_refuses_a_failing_parity_check_and_writes_nothing(keras_folder, 
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith(f"fer: error: {folder}: export refused")
     assert _listing(folder) == before
+
+
+def test_predict_lets_onnx_threads_spin_only_without_a_detector(monkeypatch, photo, capsys):
+    """Spinning threads wait for a next call; between face detections they would take its cores."""
+    from fer_helpers import faces
+
+    loaded = []
+    real = engine.load_model
+    monkeypatch.setattr(engine, "load_model", lambda *a, **k: loaded.append(k.get("spin")) or real(*a, **k))
+    assert faces.run_predict([str(photo)], engine="onnx") == 0
+    assert faces.run_predict([str(photo)], engine="onnx", detect=False) == 0
+    assert loaded == [False, True]
+    for spin, entry in ((True, "1"), (False, "0")):
+        session = engine.load_model(None, "onnx", spin=spin)[0].session
+        assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == entry
