@@ -194,6 +194,8 @@ def test_a_sweep_runs_every_variant_once_and_a_second_run_skips_them(tmp_path, t
     assert first.returncode == 0, first.stderr[-3000:]
     assert "[1/2] default (no change)" in first.stdout and "[2/2] dropout_0.5 (dropout=0.5)" in first.stdout
     assert "all 2 variant(s) finished" in first.stdout
+    lines = first.stdout.splitlines()
+    assert len(lines) == len(set(lines)), first.stdout  # each line once, also when stdout is a pipe or a log
     assert "Traceback" not in first.stderr
     assert "InitializeLog" not in first.stderr + first.stdout and "oneDNN" not in first.stderr  # no TF start-up notes
     for name in ("default", "dropout_0.5"):
