@@ -26,6 +26,7 @@ def test_fit_recovers_the_temperature_that_made_the_probabilities(true_temperatu
     fixed = calibration.scale_probabilities(reported, fitted)
     np.testing.assert_allclose(fixed, _softmax(z), atol=0.03)
     assert (fixed.argmax(1) == reported.argmax(1)).all()
+    assert calibration.fit_temperature(fixed, y) == pytest.approx(1.0, abs=0.01)  # calibrating twice: no change
     assert calibration.negative_log_likelihood(fixed, y) <= calibration.negative_log_likelihood(reported, y) + 1e-9
 
 
@@ -75,7 +76,8 @@ def test_an_unreadable_record_is_one_line(tmp_path):
 
 def test_fer_calibrate_folds_records_and_marks_the_export_stale(tmp_path, capsys):
     """The command on a small folder and a small synthetic data set: model.keras rewritten with
-    the temperature in it, calibration.json written, and a second run multiplies temperatures."""
+    the temperature in it, calibration.json written, and a second run's record keeps the product
+    (an untrained network's fit may sit at a bound, so only the bookkeeping is checked here)."""
     import synthetic as S
 
     from fer_helpers.cli import main
@@ -98,5 +100,4 @@ def test_fer_calibrate_folds_records_and_marks_the_export_stale(tmp_path, capsys
 
     assert main(["calibrate", str(folder), "--data", str(data)]) == 0
     second = calibration.read_calibration(folder)
-    assert second["this_fit"] == pytest.approx(1.0, abs=0.02)
     assert second["temperature"] == pytest.approx(first["temperature"] * second["this_fit"])
