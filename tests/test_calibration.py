@@ -74,7 +74,7 @@ def test_an_unreadable_record_is_one_line(tmp_path):
     assert calibration.read_calibration(tmp_path / "nowhere") is None
 
 
-def test_fer_calibrate_folds_records_and_marks_the_export_stale(tmp_path, capsys):
+def test_fer_calibrate_folds_the_temperature_and_records_it(tmp_path, capsys):
     """The command on a small folder and a small synthetic data set: model.keras rewritten with
     the temperature in it, calibration.json written, and a second run's record keeps the product
     (an untrained network's fit may sit at a bound, so only the bookkeeping is checked here)."""
