@@ -21,6 +21,7 @@ This module imports neither Keras nor papermill: checking parameters is instant.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import os
 import re
@@ -30,6 +31,7 @@ import yaml
 
 from .data import PROJECT_ROOT
 from .errors import FerError
+from .i18n import LANGUAGES
 
 PARAMS_DIR = PROJECT_ROOT / "notebooks" / "params"
 
@@ -169,10 +171,19 @@ PARAMETERS: dict[str, tuple[tuple[type, ...], str]] = {
                                       "(null: reports/<run_name> in the project)"),
     "experiments": ((str, list, type(None)), "sweep folder(s) that 05_experiments shows, e.g. runs/ablations "
                                              "(null: the report has no Experiments chapter)"),
+    "language": ((str,), "language of the rendered report and slides: en | tr (the notebooks hold both)"),
+    "title": ((str,), "title block: the report's title (empty: the default title, in the report's language)"),
+    "author": ((str,), "title block: author(s) (empty: no line)"),
+    "course": ((str,), "title block: course (empty: no line)"),
+    "instructor": ((str,), "title block: instructor (empty: no line)"),
+    "date": ((str,), "title block: date as written, e.g. 2026-11-26 (empty: no line)"),
 }
+#: The title block's parameters: one line of text each, empty by default.
+TITLE_BLOCK = ("title", "author", "course", "instructor", "date")
 _REQUIRED = ("run_name", "train", "seed")
 _PROFILE_DEFAULTS = {"data_dir": None, "model_dir": None, "eval_subset": None, "tta": False, "training": {},
-                     "output_dir": None, "experiments": None}
+                     "output_dir": None, "experiments": None, "language": "en",
+                     **{key: "" for key in TITLE_BLOCK}}
 
 
 def parse_overrides(pairs) -> dict:
@@ -221,6 +232,11 @@ def check_params(params: dict, source: str = "params") -> dict:
     params = {**_PROFILE_DEFAULTS, **params}
     if params["training"] is None:
         params["training"] = {}
+    for key in TITLE_BLOCK:  # YAML reads an unquoted 2026-11-26 as a date, 2026 as a number: keep them as written
+        if params[key] is None:
+            params[key] = ""
+        elif isinstance(params[key], (dt.date, int, float)) and not isinstance(params[key], bool):
+            params[key] = str(params[key])
     for key, (types, meaning) in PARAMETERS.items():
         value = params[key]
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
@@ -228,6 +244,11 @@ def check_params(params: dict, source: str = "params") -> dict:
             names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise FerError(f"{source}: {key} must be {names} ({meaning}), got {value!r}")
     params["training"] = dict(params["training"])
+    if params["language"] not in LANGUAGES:
+        raise FerError(f"{source}: language must be one of {', '.join(LANGUAGES)}, got {params['language']!r}")
+    for key in TITLE_BLOCK:
+        if "\n" in params[key] or len(params[key]) > 200:
+            raise FerError(f"{source}: {key} must be one line of at most 200 characters, got {params[key][:40]!r}...")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", params["run_name"]):
         raise FerError(f"{source}: run_name must be a folder name (letters, digits, . _ -), got {params['run_name']!r}")
     if params["eval_subset"] is not None and params["eval_subset"] < 1:

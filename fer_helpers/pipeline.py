@@ -9,7 +9,9 @@
    cell tagged ``parameters``. A failing cell raises ``FerError`` naming the notebook and the
    cell; the partly executed notebook stays for inspection.
 3. Merge the executed notebooks and render ``report.html``, ``slides.html`` and their PDFs
-   (``render``).
+   (``render``) in the profile's ``language``; the notebooks hold every language, so
+   ``render_run`` renders an executed run in another one without running it again
+   (``<run>/tr/`` for Turkish).
 
 The console shows progress and real warnings only: kernels talk over local IPC sockets (no
 "running over TCP without encryption" warning) and import TensorFlow with its C++ start-up notes
@@ -238,21 +240,39 @@ def run_report(params: str | os.PathLike | dict = "notebooks/params/full.yaml", 
         _say(f"[{i}/{len(sources)}] {src.stem} done in {time.time() - t0:.0f}s")
         executed.append(target)
 
-    t0 = time.time()
-    nb = render.merge_notebooks(executed, p)
-    html_path = render.render_html(nb, out / "report.html", assets)
-    slides_path = render.render_slides(nb, out / "slides.html", assets)
-    _record_timing(out, "render_html", time.time() - t0)
-    _say(f"wrote {html_path.name} and {slides_path.name} ({time.time() - t0:.0f}s)")
-    if pdf:
-        t0 = time.time()
-        render.print_pdf(html_path, out / "report.pdf")
-        render.print_pdf(slides_path, out / "slides.pdf", query="print-pdf")
-        _record_timing(out, "render_pdf", time.time() - t0)
-        _say(f"wrote report.pdf and slides.pdf ({time.time() - t0:.0f}s)")
+    render_run(out, p, executed, p["language"], assets, pdf)
     _record_timing(out, "total", time.time() - t_start)
     _say(f"done in {time.time() - t_start:.0f}s: {out}")
     return out
+
+
+def language_folder(output_dir: str | os.PathLike, language: str) -> Path:
+    """Where a run's report in ``language`` goes: the run folder for English, ``<run>/<language>/`` else."""
+    return Path(output_dir) if language == "en" else Path(output_dir) / language
+
+
+def render_run(output_dir: str | os.PathLike, params: dict, executed: list | None = None, language: str = "en",
+               assets: dict | None = None, pdf: bool = True) -> Path:
+    """Render a run's executed notebooks (default: those of ``report_sources`` in ``output_dir``)
+    into report.{html,pdf} and slides.{html,pdf} in ``language`` (``language_folder``), without
+    running anything again: the notebooks hold every language."""
+    out = Path(output_dir)
+    executed = executed or [out / f"{src.stem}.ipynb" for src in report_sources(params)]
+    target = ensure_dir(language_folder(out, language), "report folder")
+    suffix = "" if language == "en" else f"_{language}"
+    t0 = time.time()
+    nb = render.merge_notebooks(executed, params)
+    html_path = render.render_html(nb, target / "report.html", assets, language)
+    slides_path = render.render_slides(nb, target / "slides.html", assets, language)
+    _record_timing(out, f"render_html{suffix}", time.time() - t0)
+    _say(f"wrote {html_path.name} and {slides_path.name} ({language}, {time.time() - t0:.0f}s)")
+    if pdf:
+        t0 = time.time()
+        render.print_pdf(html_path, target / "report.pdf")
+        render.print_pdf(slides_path, target / "slides.pdf", query="print-pdf")
+        _record_timing(out, f"render_pdf{suffix}", time.time() - t0)
+        _say(f"wrote report.pdf and slides.pdf ({language}, {time.time() - t0:.0f}s)")
+    return target
 
 
 def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str | os.PathLike | None) -> int:
@@ -262,7 +282,9 @@ def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str 
     except FerError as exc:
         print(f"fer report: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    folder = language_folder(out, load_profile(params or PARAMS_DIR / "full.yaml",
+                                                parse_overrides(overrides))["language"])
     for name in ("report.html", "report.pdf", "slides.html", "slides.pdf"):
-        if (out / name).is_file():
-            print(out / name)
+        if (folder / name).is_file():
+            print(folder / name)
     return 0

@@ -19,16 +19,10 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .files import atomic_path, ensure_dir
+from .i18n import class_name, class_names, pct, t
 from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
 
 DPI = 120
-
-#: Published FER+ test accuracies our numbers are read against (8 classes, majority labels).
-REFERENCES: tuple[tuple[str, float], ...] = (
-    ("seed project CNN", 0.718),
-    ("mini-Xception (Arriaga et al.)", 0.68),
-    ("VGG13 (Barsoum et al. 2016)", 0.851),
-)
 
 
 def _style_rc() -> dict:
@@ -92,29 +86,34 @@ def _face_axis(ax, img, title=None, color=None):
 # Data exploration
 
 @_styled
-def plot_class_balance(counts_df: pd.DataFrame) -> Figure:
+def plot_class_balance(counts_df: pd.DataFrame, language: str = "en") -> Figure:
     """Images per class and split under the majority protocol, and what the protocol drops."""
+    counts_df = counts_df.assign(split=[t(s, language) if s in ("train", "valid", "test") else s
+                                        for s in counts_df["split"]])
     emotions = counts_df[~counts_df["class"].isin(list(EXTRA_COLUMNS) + ["excluded by protocol"])]
+    emotions = emotions.assign(**{"class": class_names(emotions["class"], language)})
     fig = Figure(figsize=(12, 4.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 1])
     sns.barplot(data=emotions, x="class", y="majority", hue="split", ax=ax1)
-    ax1.set(title="Images per class (FER+ majority labels)", xlabel="", ylabel="images")
+    ax1.set(title=t("Images per class (FER+ majority labels)", language), xlabel="", ylabel=t("images", language))
+    ax1.legend(title=t("split", language))
     ax1.tick_params(axis="x", rotation=30)
     for c in ax1.containers:
         ax1.bar_label(c, fontsize=6, padding=1)
     dropped = counts_df[counts_df["class"].isin(list(EXTRA_COLUMNS) + ["excluded by protocol"])].copy()
     dropped["images"] = np.where(dropped["class"] == "excluded by protocol", dropped["majority"],
                                  dropped["plurality"])
-    dropped["what"] = dropped["class"].replace({"excluded by protocol": "no majority / not a face",
-                                                "unknown": "top vote: unknown", "NF": "top vote: not a face"})
+    dropped["what"] = dropped["class"].replace({"excluded by protocol": t("no majority / not a face", language),
+                                                "unknown": t("top vote: unknown", language),
+                                                "NF": t("top vote: not a face", language)})
     sns.barplot(data=dropped, x="what", y="images", hue="split", ax=ax2, legend=False)
-    ax2.set(title="Left out by the protocol", xlabel="", ylabel="images")
+    ax2.set(title=t("Left out by the protocol", language), xlabel="", ylabel=t("images", language))
     ax2.tick_params(axis="x", rotation=30)
     return fig
 
 
 @_styled
-def plot_samples_per_class(x, y, classes, per_class: int = 6, seed: int = 0) -> Figure:
+def plot_samples_per_class(x, y, classes, per_class: int = 6, seed: int = 0, language: str = "en") -> Figure:
     """A few random faces of every class: what the labels look like in practice."""
     x, y = _faces(x), np.asarray(y)
     rng = np.random.default_rng(seed)
@@ -131,13 +130,13 @@ def plot_samples_per_class(x, y, classes, per_class: int = 6, seed: int = 0) -> 
                 ax.axis("off")
             if j == 0:
                 ax.axis("on"), ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-                ax.set_ylabel(f"{name}\n({len(idx)})", fontsize=8, rotation=0, ha="right", va="center")
-    fig.suptitle("Random faces per class", fontweight="bold")
+                ax.set_ylabel(f"{class_name(name, language)}\n({len(idx)})", fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle(t("Random faces per class", language), fontweight="bold")
     return fig
 
 
 @_styled
-def plot_pixel_stats(x_by_split: dict) -> Figure:
+def plot_pixel_stats(x_by_split: dict, language: str = "en") -> Figure:
     """Intensity histograms and the mean face per split: are the splits alike?"""
     n = len(x_by_split)
     fig = Figure(figsize=(5 + 2.2 * n, 3.4), layout="constrained")
@@ -146,17 +145,20 @@ def plot_pixel_stats(x_by_split: dict) -> Figure:
     for split, x in x_by_split.items():
         x = np.asarray(x)
         hist = np.bincount(x.ravel(), minlength=256) / max(x.size, 1)
-        ax.plot(np.arange(256), hist, label=f"{split}: mean {x.mean():.0f}, std {x.std():.0f}")
-    ax.set(title="Pixel intensities", xlabel="intensity", ylabel="share of pixels", xlim=(0, 255))
+        ax.plot(np.arange(256), hist, label=t("{split}: mean {mean:.0f}, std {std:.0f}", language).format(
+            split=t(split, language), mean=x.mean(), std=x.std()))
+    ax.set(title=t("Pixel intensities", language), xlabel=t("intensity", language),
+           ylabel=t("share of pixels", language), xlim=(0, 255))
     ax.legend(fontsize=7)
     for i, (split, x) in enumerate(x_by_split.items()):
         a = fig.add_subplot(gs[0, i + 2])
-        _face_axis(a, _faces(x).mean(axis=0), f"mean face: {split}\n({len(x)} images)")
+        _face_axis(a, _faces(x).mean(axis=0), t("mean face: {split}\n({n} images)", language).format(
+            split=t(split, language), n=len(x)))
     return fig
 
 
 @_styled
-def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0) -> Figure:
+def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0, language: str = "en") -> Figure:
     """How far annotators agree per class, and example vote rows with the label the protocol keeps."""
     votes = np.asarray(votes, dtype=np.float32)
     cols = list(classes) + list(EXTRA_COLUMNS)
@@ -166,15 +168,17 @@ def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0) -> Fig
     top = cleaned.argmax(axis=1)
     maj = majority_labels(votes)
     bands = pd.cut(share, [0, 0.5, 0.7, 0.9, 1.0], include_lowest=True,
-                   labels=["≤50% (excluded)", "50–70%", "70–90%", "≥90%"])
-    names = list(classes) + [f"{c} (always excluded)" for c in EXTRA_COLUMNS]
+                   labels=[t(b, language) for b in ("≤50% (excluded)", "50–70%", "70–90%", "≥90%")])
+    names = class_names(classes, language) + [t("{name} (always excluded)", language).format(name=class_name(c, language))
+                                              for c in EXTRA_COLUMNS]
     df = pd.crosstab(pd.Categorical(np.array(names)[top], categories=names), bands, normalize="index")
     fig = Figure(figsize=(13, 4.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.2, 1])
     df.plot.barh(stacked=True, ax=ax1, color=sns.color_palette("RdYlGn", 4), width=0.8)
     ax1.invert_yaxis()
-    ax1.set(title="Share of votes for the top class (by top class)", xlabel="share of images", ylabel="")
-    ax1.legend(title="agreement", fontsize=7, title_fontsize=7, loc="upper center",
+    ax1.set(title=t("Share of votes for the top class (by top class)", language), xlabel=t("share of images", language),
+            ylabel="")
+    ax1.legend(title=t("agreement", language), fontsize=7, title_fontsize=7, loc="upper center",
                bbox_to_anchor=(0.5, -0.14), ncol=4)
     rng = np.random.default_rng(seed)
     pick = []
@@ -183,31 +187,32 @@ def plot_label_protocol(votes, classes, examples: int = 6, seed: int = 0) -> Fig
         pick += list(rng.choice(idx, min(len(idx), k), replace=False))
     ax2.axis("off")
     if pick:
-        short = [c[:5] for c in cols]
-        cells = [[f"{v:g}" for v in votes[i]] + [classes[maj[i]] if maj[i] >= 0 else "excluded"] for i in pick]
-        table = ax2.table(cellText=cells, colLabels=short + ["label"], loc="center", cellLoc="center",
+        short = [c[:5] for c in class_names(cols, language)]
+        cells = [[f"{v:g}" for v in votes[i]] + [class_name(classes[maj[i]], language) if maj[i] >= 0
+                                                 else t("excluded", language)] for i in pick]
+        table = ax2.table(cellText=cells, colLabels=short + [t("label", language)], loc="center", cellLoc="center",
                           colWidths=[0.07] * len(short) + [0.2])
         table.auto_set_font_size(False)
         table.set_fontsize(7)
         table.scale(1, 1.4)
-    ax2.set_title("Example votes (10 annotators) → majority label")
+    ax2.set_title(t("Example votes (10 annotators) → majority label", language))
     return fig
 
 
 @_styled
-def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3) -> Figure:
+def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3, language: str = "en") -> Figure:
     """Real faces through the model's own ``aug_*`` layers (training mode): what training sees."""
     x = _faces(x)
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(x), min(n, len(x)), replace=False)
     faces = x[idx].astype("float32")[..., None]
     augs = [l for l in model.layers if l.name.startswith("aug_")]
-    rows = [("original", faces)]
+    rows = [(t("original", language), faces)]
     for d in range(draws if augs else 0):
         out = faces
         for layer in augs:
             out = layer(out, training=True)
-        rows.append((f"augmented #{d + 1}", np.clip(np.asarray(out), 0, 255)))
+        rows.append((t("augmented #{d}", language).format(d=d + 1), np.clip(np.asarray(out), 0, 255)))
     fig = Figure(figsize=(1.3 * len(idx) + 1, 1.4 * len(rows)), layout="constrained")
     axes = fig.subplots(len(rows), len(idx), squeeze=False)
     for r, (name, imgs) in enumerate(rows):
@@ -215,8 +220,8 @@ def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3) -> Fi
             _face_axis(axes[r, c], imgs[c, ..., 0])
             if c == 0:
                 axes[r, c].set_ylabel(name, fontsize=8)
-    names = ", ".join(l.name.removeprefix("aug_") for l in augs) or "none (model has no aug_* layers)"
-    fig.suptitle(f"Augmentation: {names}", fontweight="bold")
+    names = ", ".join(l.name.removeprefix("aug_") for l in augs) or t("none (model has no aug_* layers)", language)
+    fig.suptitle(t("Augmentation: {names}", language).format(names=names), fontweight="bold")
     return fig
 
 
@@ -224,7 +229,7 @@ def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3) -> Fi
 # Training
 
 @_styled
-def plot_history(history_df: pd.DataFrame) -> Figure:
+def plot_history(history_df: pd.DataFrame, language: str = "en") -> Figure:
     """Accuracy and loss per epoch, train against validation (plus macro F1 and the learning rate if logged)."""
     h = history_df.copy()
     epoch = h["epoch"] if "epoch" in h else pd.Series(np.arange(1, len(h) + 1))
@@ -238,19 +243,20 @@ def plot_history(history_df: pd.DataFrame) -> Figure:
             if col in h and h[col].notna().any():
                 label = {"accuracy": "train", "loss": "train", "val_accuracy": "validation",
                          "val_loss": "validation", "val_macro_f1": "validation macro F1"}.get(col, col)
+                label = t(label, language) if label != col else col
                 ax.plot(epoch, h[col], marker="o" if len(h) < 30 else None, ms=3, label=label,
                         ls="--" if col == "val_macro_f1" else "-")
-        ax.set(title=title, xlabel="epoch")
+        ax.set(title=t(title, language), xlabel=t("epoch", language))
         if title == "learning rate" and (h.get("learning_rate", h.get("lr")) > 0).all():
             ax.set_yscale("log")
         if ax.lines:
             ax.legend(fontsize=7)
         else:
-            ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, t("not logged", language), ha="center", va="center", transform=ax.transAxes)
     if "val_accuracy" in h and h["val_accuracy"].notna().any():
         best = int(h["val_accuracy"].to_numpy().argmax())
         axes[0].axvline(epoch.iloc[best], color="gray", lw=0.8, ls=":")
-        axes[0].annotate(f"best {h['val_accuracy'].iloc[best]:.3f}", (epoch.iloc[best], h["val_accuracy"].iloc[best]),
+        axes[0].annotate(t("best {value:.3f}", language).format(value=h["val_accuracy"].iloc[best]), (epoch.iloc[best], h["val_accuracy"].iloc[best]),
                          fontsize=7, xytext=(4, -12), textcoords="offset points")
     return fig
 
@@ -259,7 +265,7 @@ def plot_history(history_df: pd.DataFrame) -> Figure:
 # Evaluation
 
 @_styled
-def plot_confusion(cm, classes, normalize: bool = False, title: str | None = None) -> Figure:
+def plot_confusion(cm, classes, normalize: bool = False, title: str | None = None, language: str = "en") -> Figure:
     """Confusion matrix; ``normalize`` divides each row by its support (recall on the diagonal)."""
     cm = np.asarray(cm, dtype=float)
     if normalize:
@@ -267,17 +273,17 @@ def plot_confusion(cm, classes, normalize: bool = False, title: str | None = Non
     fig = Figure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
     sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
-                xticklabels=classes, yticklabels=classes, ax=ax, cbar_kws={"shrink": 0.8},
+                xticklabels=class_names(classes, language), yticklabels=class_names(classes, language), ax=ax, cbar_kws={"shrink": 0.8},
                 vmin=0, vmax=1 if normalize else None, annot_kws={"fontsize": 8})
-    ax.set(xlabel="predicted", ylabel="true",
-           title=title or ("Confusion matrix (row-normalised)" if normalize else "Confusion matrix (counts)"))
+    ax.set(xlabel=t("predicted", language), ylabel=t("true", language),
+           title=title or t("Confusion matrix (row-normalised)" if normalize else "Confusion matrix (counts)", language))
     ax.tick_params(axis="x", rotation=45)
     ax.tick_params(axis="y", rotation=0)
     return fig
 
 
 @_styled
-def plot_predictions_grid(x, y_true, probs, classes, n: int = 16, seed: int = 0) -> Figure:
+def plot_predictions_grid(x, y_true, probs, classes, n: int = 16, seed: int = 0, language: str = "en") -> Figure:
     """Random right and wrong predictions (half each when possible), with their confidence."""
     x, y_true, probs = _faces(x), np.asarray(y_true), np.asarray(probs)
     pred = probs.argmax(axis=1)
@@ -295,14 +301,18 @@ def plot_predictions_grid(x, y_true, probs, classes, n: int = 16, seed: int = 0)
         ax.axis("off")
     for ax, i in zip(axes, idx):
         ok = pred[i] == y_true[i]
-        _face_axis(ax, x[i], f"true: {classes[y_true[i]]}\npred: {classes[pred[i]]} {probs[i, pred[i]]:.2f}",
+        _face_axis(ax, x[i], t("true: {true}\npred: {pred} {p:.2f}", language).format(
+                   true=class_name(classes[y_true[i]], language), pred=class_name(classes[pred[i]], language),
+                   p=probs[i, pred[i]]),
                    color="tab:green" if ok else "tab:red")
-    fig.suptitle(f"Predictions: {n_right} right (green), {n_wrong} wrong (red)", fontweight="bold")
+    fig.suptitle(t("Predictions: {right} right (green), {wrong} wrong (red)", language).format(right=n_right, wrong=n_wrong),
+                 fontweight="bold")
     return fig
 
 
 @_styled
-def plot_confused_pairs(x, y_true, y_pred, classes, k: int = 4, per_pair: int = 6, seed: int = 0) -> Figure:
+def plot_confused_pairs(x, y_true, y_pred, classes, k: int = 4, per_pair: int = 6, seed: int = 0,
+                        language: str = "en") -> Figure:
     """Faces from the ``k`` most frequent (true → predicted) mistakes: are the labels or the model wrong?"""
     x, y_true, y_pred = _faces(x), np.asarray(y_true), np.asarray(y_pred)
     wrong = y_true != y_pred
@@ -314,9 +324,9 @@ def plot_confused_pairs(x, y_true, y_pred, classes, k: int = 4, per_pair: int = 
     if not len(pairs):
         for ax in axes.ravel():
             ax.axis("off")
-        axes[0, 0].text(0, 0.5, "no mistakes", transform=axes[0, 0].transAxes)
-    for r, ((t, p), count) in enumerate(pairs.items()):
-        idx = np.flatnonzero((y_true == t) & (y_pred == p))
+        axes[0, 0].text(0, 0.5, t("no mistakes", language), transform=axes[0, 0].transAxes)
+    for r, ((true_i, pred_i), count) in enumerate(pairs.items()):
+        idx = np.flatnonzero((y_true == true_i) & (y_pred == pred_i))
         pick = rng.choice(idx, min(per_pair, len(idx)), replace=False)
         for c in range(per_pair):
             if c < len(pick):
@@ -324,14 +334,14 @@ def plot_confused_pairs(x, y_true, y_pred, classes, k: int = 4, per_pair: int = 
             else:
                 axes[r, c].axis("off")
         axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
-        axes[r, 0].set_ylabel(f"{classes[t]}\n→ {classes[p]}\n({count})", rotation=0, ha="right",
+        axes[r, 0].set_ylabel(f"{class_name(classes[true_i], language)}\n→ {class_name(classes[pred_i], language)}\n({count})", rotation=0, ha="right",
                               va="center", fontsize=8)
-    fig.suptitle("Most frequent confusions (true → predicted)", fontweight="bold")
+    fig.suptitle(t("Most frequent confusions (true → predicted)", language), fontweight="bold")
     return fig
 
 
 @_styled
-def plot_reliability(bins_df: pd.DataFrame, ece: float) -> Figure:
+def plot_reliability(bins_df: pd.DataFrame, ece: float, language: str = "en") -> Figure:
     """Reliability diagram: accuracy against confidence per bin; the gap to the diagonal is miscalibration."""
     b = bins_df
     width = (b["bin_upper"] - b["bin_lower"]).to_numpy()
@@ -340,20 +350,21 @@ def plot_reliability(bins_df: pd.DataFrame, ece: float) -> Figure:
     ax, ax2 = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
     filled = b["count"].to_numpy() > 0
     ax.bar(centers[filled], b["accuracy"].to_numpy()[filled], width=width[filled], edgecolor="white",
-           color="tab:blue", label="accuracy")
+           color="tab:blue", label=t("accuracy", language))
     ax.bar(centers[filled], (b["confidence"] - b["accuracy"]).to_numpy()[filled],
            bottom=b["accuracy"].to_numpy()[filled], width=width[filled], color="tab:red", alpha=0.3,
-           edgecolor="tab:red", hatch="//", label="gap to confidence")
-    ax.plot([0, 1], [0, 1], ls="--", color="gray", label="perfect calibration")
-    ax.set(xlim=(0, 1), ylim=(0, 1), ylabel="accuracy", title=f"Reliability diagram (ECE = {ece:.3f})")
+           edgecolor="tab:red", hatch="//", label=t("gap to confidence", language))
+    ax.plot([0, 1], [0, 1], ls="--", color="gray", label=t("perfect calibration", language))
+    ax.set(xlim=(0, 1), ylim=(0, 1), ylabel=t("accuracy", language),
+           title=t("Reliability diagram (ECE = {ece:.3f})", language).format(ece=ece))
     ax.legend(fontsize=7, loc="upper left")
     ax2.bar(centers, b["count"], width=width, color="gray", edgecolor="white")
-    ax2.set(xlabel="confidence (top probability)", ylabel="images")
+    ax2.set(xlabel=t("confidence (top probability)", language), ylabel=t("images", language))
     return fig
 
 
 @_styled
-def plot_gradcam_grid(samples: list, classes=None, title: str = "Grad-CAM per class") -> Figure:
+def plot_gradcam_grid(samples: list, classes=None, title: str | None = None, language: str = "en") -> Figure:
     """One row per class of face/heat-map overlays, titled with the prediction (``gradcam.gradcam_samples``)."""
     if classes is None:
         classes = list(dict.fromkeys(s["true"] for s in samples))
@@ -369,37 +380,42 @@ def plot_gradcam_grid(samples: list, classes=None, title: str = "Grad-CAM per cl
                 ok = s["pred"] == s["true"]
                 ax.imshow(s["overlay"])
                 ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-                ax.set_title(f"pred: {s['pred']} {s['confidence']:.2f}", fontsize=7,
+                ax.set_title(t("pred: {pred} {p:.2f}", language).format(pred=class_name(s["pred"], language),
+                                                                         p=s["confidence"]), fontsize=7,
                              color="tab:green" if ok else "tab:red", fontweight="normal")
             else:
                 ax.axis("off")
         axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
-        axes[r, 0].set_ylabel(c, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle(title, fontweight="bold")
+        axes[r, 0].set_ylabel(class_name(c, language), rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title or t("Grad-CAM per class", language), fontweight="bold")
     return fig
 
 
 @_styled
-def plot_metrics_vs_references(metrics: dict, references=REFERENCES) -> Figure:
-    """Our test accuracy beside published FER+ results, so a number has a context."""
-    rows = [("ours", metrics["accuracy"], "ours")]
-    if isinstance(metrics.get("tta"), dict) and "accuracy" in metrics["tta"]:
-        rows.append(("ours + flip TTA", metrics["tta"]["accuracy"], "ours"))
-    rows += [(name, acc, "reference") for name, acc in references]
-    df = pd.DataFrame(rows, columns=["model", "accuracy", "kind"]).sort_values("accuracy")
-    fig = Figure(figsize=(7, 0.5 * len(df) + 1.2), layout="constrained")
+def plot_metrics_vs_references(table: pd.DataFrame, language: str = "en") -> Figure:
+    """Our test accuracy beside published ones (``paper.references_table``), each bar labelled with
+    its protocol; figures measured another way are grey and hatched, marked not comparable."""
+    cols = list(table.columns)  # model, test accuracy, protocol, comparable (in the table's language)
+    df = table.iloc[::-1].reset_index(drop=True)
+    fig = Figure(figsize=(9, 0.72 * len(df) + 1.3), layout="constrained")
     ax = fig.subplots()
-    colors = ["tab:orange" if k == "ours" else "tab:gray" for k in df["kind"]]
-    ax.barh(df["model"], df["accuracy"], color=colors)
-    for y, acc in enumerate(df["accuracy"]):
-        ax.text(acc + 0.005, y, f"{acc:.1%}", va="center", fontsize=8)
-    ax.set(xlim=(0, 1), xlabel="test accuracy (FER+, 8 classes)", title="Accuracy against published results")
-    ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+    for y, row in df.iterrows():
+        own = row[cols[2]] == table[cols[2]].iloc[0]  # ours come first and share our protocol
+        ax.barh(y, row[cols[1]], height=0.5, color="tab:orange" if own else ("tab:blue" if row[cols[3]] else "0.8"),
+                hatch=None if row[cols[3]] else "//", edgecolor="white" if row[cols[3]] else "0.5")
+        note = "" if row[cols[3]] else f"; {t('other protocol: not comparable', language)}"
+        ax.text(row[cols[1]] + 0.006, y, pct(row[cols[1]], language), va="center", fontsize=8, fontweight="bold")
+        ax.text(0.005, y - 0.4, f"{row[cols[2]]}{note}", va="center", fontsize=7.5, color="0.2")
+    ax.set_yticks(range(len(df)), df[cols[0]])
+    ax.set_ylim(-0.7, len(df) - 0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set(xlim=(0, 1), xlabel=t("test accuracy", language), title=t("Accuracy against published results", language))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: pct(v, language, 0)))
     return fig
 
 
 @_styled
-def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 3) -> Figure:
+def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 3, language: str = "en") -> Figure:
     """Accuracy against strength, one panel per perturbation, the clean accuracy dashed: what a
     detector's framing or a camera costs (``robustness.robustness_table``; ``units`` labels the x axes)."""
     units = units or {}
@@ -413,20 +429,21 @@ def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 
         fig.delaxes(ax)
     for ax, name in zip(axes, names):
         g = shifted[shifted["perturbation"] == name].sort_values("strength")
-        ax.plot(g["strength"], g["accuracy"], marker="o", ms=4, color="tab:blue", label="perturbed")
+        ax.plot(g["strength"], g["accuracy"], marker="o", ms=4, color="tab:blue", label=t("perturbed", language))
         if len(clean):
-            ax.axhline(clean.iloc[0], color="gray", ls="--", lw=1, label="clean")
+            ax.axhline(clean.iloc[0], color="gray", ls="--", lw=1, label=t("clean", language))
         ax.set_xticks(g["strength"], [f"{s:g}" for s in g["strength"]])
         worst = g["drop"].min()
-        ax.set(title=f"{name} (worst change {100 * worst:+.1f} pt)", xlabel=units.get(name, "strength"))
+        ax.set(title=t("{name} (worst change {worst:+.1f} pt)", language).format(name=t(name, language), worst=100 * worst),
+               xlabel=t(units.get(name, "strength"), language))
         ax.xaxis.label.set_size(8)
         ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
     for ax in axes[:len(names):cols]:
-        ax.set_ylabel("accuracy")
+        ax.set_ylabel(t("accuracy", language))
     if names:
         axes[0].legend(fontsize=7, loc="lower left")
     n = int(table["n"].iloc[0]) if len(table) else 0
-    fig.suptitle(f"Accuracy under framing and camera shifts ({n:,} images)", fontweight="bold")
+    fig.suptitle(t("Accuracy under framing and camera shifts ({n} images)", language).format(n=f"{n:,}"), fontweight="bold")
     return fig
 
 
@@ -439,7 +456,7 @@ def _pct_axis(axis) -> None:
 
 @_styled
 def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: str | None = None,
-                     seeds=()) -> Figure:
+                     seeds=(), language: str = "en") -> Figure:
     """Validation curves of every run overlaid: the seed runs grey, the reference black, each
     ablation in its own colour, so a change that only moves the curve within the grey band reads as noise."""
     fig = Figure(figsize=(9, 4.6), layout="constrained")
@@ -456,7 +473,8 @@ def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: s
         else:
             style = {"color": colors[name], "lw": 1.4}
         ax.plot(h["epoch"], h[metric], label=name, **style)
-    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric.replace('_', ' ')} of every run")
+    label = t(metric.replace("_", " "), language)
+    ax.set(xlabel=t("epoch", language), ylabel=label, title=t("{metric} of every run", language).format(metric=label))
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     if metric.endswith("accuracy"):
         _pct_axis(ax.yaxis)
@@ -467,19 +485,20 @@ def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: s
 
 
 @_styled
-def plot_recall_heatmap(recall: pd.DataFrame, title: str = "Recall per class and run") -> Figure:
+def plot_recall_heatmap(recall: pd.DataFrame, title: str | None = None, language: str = "en") -> Figure:
     """Runs down, classes across: where a change helps one class and hurts another."""
+    recall = recall.rename(columns=lambda c: class_name(c, language))
     fig = Figure(figsize=(1.0 * recall.shape[1] + 2.8, 0.42 * recall.shape[0] + 1.4), layout="constrained")
     ax = fig.subplots()
     sns.heatmap(recall, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=ax,
-                cbar_kws={"label": "recall"}, annot_kws={"fontsize": 7})
-    ax.set(title=title, xlabel="", ylabel="")
+                cbar_kws={"label": t("recall", language)}, annot_kws={"fontsize": 7})
+    ax.set(title=title or t("Recall per class and run", language), xlabel="", ylabel="")
     ax.tick_params(axis="x", rotation=30)
     return fig
 
 
 @_styled
-def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy") -> Figure:
+def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", language: str = "en") -> Figure:
     """What each run bought for its training time (finished runs, wall minutes on the machine that ran them)."""
     done = table[table["status"] == "finished"]
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
@@ -488,14 +507,15 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy") -> 
     for _, r in done.iterrows():
         ax.annotate(r["variant"], (r["wall_minutes"], r[metric]), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")
-    ax.set(xlabel="training time (minutes)", ylabel=metric.replace("_", " "),
-           title=f"{metric.replace('_', ' ')} against training time")
+    label = t(metric.replace("_", " "), language)
+    ax.set(xlabel=t("training time (minutes)", language), ylabel=label,
+           title=t("{metric} against training time", language).format(metric=label))
     _pct_axis(ax.yaxis)
     return fig
 
 
 @_styled
-def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy") -> Figure:
+def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy", language: str = "en") -> Figure:
     """Each run's difference from the reference recipe's seed mean, in points, against the seed
     noise band (``k`` standard deviations, ``runs.compare_to_noise``): bars outside it are real."""
     df = noise.sort_values("difference")
@@ -505,11 +525,11 @@ def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy") -> Figure:
     ax.barh(df["variant"], 100 * df["difference"], color=[palette[v] for v in df["verdict"]])
     band = noise.attrs.get("seed_std", float("nan")) * noise.attrs.get("k", 2.0) * 100
     if np.isfinite(band):
-        ax.axvspan(-band, band, color="0.85", zorder=0, label=f"seed noise (±{noise.attrs.get('k', 2):g} sd)")
+        ax.axvspan(-band, band, color="0.85", zorder=0, label=t("seed noise (±{k:g} sd)", language).format(k=noise.attrs.get("k", 2)))
         ax.legend(fontsize=7, loc="lower right")
     ax.axvline(0, color="black", lw=0.8)
     mean = noise.attrs.get("seed_mean", float("nan"))
-    ax.set(xlabel=f"difference in {metric.replace('_', ' ')} from the seed mean"
-                  + (f" ({mean:.2%})" if np.isfinite(mean) else "") + ", points",
-           title="What each change is worth, against seed-to-seed noise")
+    ax.set(xlabel=t("difference in {metric} from the seed mean", language).format(metric=t(metric.replace("_", " "), language))
+                  + (f" ({mean:.2%})" if np.isfinite(mean) else "") + t(", points", language),
+           title=t("What each change is worth, against seed-to-seed noise", language))
     return fig

@@ -1,16 +1,17 @@
 """The study as a reader gets it: one document from the executed notebooks, rendered to HTML,
 slides and PDF that open offline.
 
-    nb = merge_notebooks(executed_paths, params)       # title, table of contents, code hidden
-    render_html(nb, "report.html"); render_slides(nb, "slides.html")
+    nb = merge_notebooks(executed_paths, params)       # title, abstract, contents; every language
+    render_html(nb, "report.html", language="tr"); render_slides(nb, "slides.html", language="tr")
     print_pdf("report.html", "report.pdf"); print_pdf("slides.html", "slides.pdf", query="print-pdf")
 
-- **Merging**: the executed notebooks become one, a title cell first; parameters cells, stderr
-  (warnings, progress bars) and code are left out; each notebook starts a new PDF page.
+- **Merging**: the executed notebooks become one: the title block, the cells tagged ``abstract``
+  (computed by the last notebook), the table of contents, then each notebook on a new PDF page;
+  parameters cells, stderr (warnings, progress bars) and code are left out.
 - **Which cells**: ``report_notebook`` and ``slides_notebook`` choose the cells of each document
-  by their metadata (``slideshow``, tags ``slides-only`` and ``report-only``); any further
-  filter of cells (a language, say) belongs beside them and is applied in ``render_html`` and
-  ``render_slides``.
+  by their metadata (``slideshow``, tags ``slides-only`` and ``report-only``); beside them,
+  ``language_notebook`` keeps one language: markdown cells tagged ``lang-en``/``lang-tr`` and
+  outputs marked by ``i18n.display_each``. ``render_html`` and ``render_slides`` apply both.
 - **Offline**: reveal.js, MathJax and their fonts come from ``node_modules``
   (``scripts/install_report_tools.sh``) and are inlined with the images, so the files are
   self-contained and make no network request.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import html
 import os
 import re
@@ -33,11 +35,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .data import PROJECT_ROOT
+from . import i18n
 from .errors import FerError
 from .files import atomic_path, write_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TITLE = "Facial expression recognition on FER+"
+#: Markdown cells for one language only carry the tag ``lang-en`` or ``lang-tr``.
+LANG_TAG_PREFIX = "lang-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,59 +68,113 @@ def _clean_outputs(cell) -> None:
     cell.outputs = kept
 
 
-def title_cell_source(params: dict, title: str = TITLE) -> str:
-    """Markdown of the title block: what, when, which model and data, which commit."""
+def title_cell_source(params: dict, language: str = "en") -> str:
+    """Markdown of the title block in ``language``: title, author, course, instructor, date (each
+    line only when its parameter is set), then what was run: when, which model and data, which commit."""
     from .reproducibility import git_commit
 
+    tr = functools.partial(i18n.t, language=language)
+    title = params.get("title") or tr(TITLE)
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    mode = "trained in this run" if params.get("train") else "shipped model"
-    subset = f"{params['eval_subset']} images per split" if params.get("eval_subset") else "every image"
-    return (f"# {title}\n\n"
-            f"<p class=\"fer-subtitle\">Data, training, evaluation and explanations of a CNN that reads "
-            f"facial expressions (8 FER+ classes) &mdash; run <b>{html.escape(params['run_name'])}</b></p>\n\n"
+    mode = tr("trained in this run" if params.get("train") else "shipped model")
+    subset = (tr("{n} images per split").format(n=params["eval_subset"]) if params.get("eval_subset")
+              else tr("every image"))
+    people = "".join(f"<p class=\"fer-{key}\">{html.escape(str(params[key]))}</p>\n"
+                     for key in ("author", "course", "instructor", "date") if params.get(key))
+    return (f"# {html.escape(title)}\n\n"
+            f"<p class=\"fer-subtitle\">{tr('A CNN that reads facial expressions (8 FER+ classes) from raw pixels')}</p>\n\n"
+            f"{people}\n"
             f"| | |\n|---|---|\n"
-            f"| generated | {when} |\n"
-            f"| model | `{Path(params['model_dir']).name}` ({mode}) |\n"
-            f"| evaluated on | {subset} |\n"
-            f"| seed | {params['seed']} |\n"
-            f"| git commit | `{git_commit()[:19]}` |\n\n"
-            f"<div id=\"fer-toc\"></div>\n")
+            f"| {tr('generated')} | {when} |\n"
+            f"| {tr('model')} | `{Path(params['model_dir']).name}` ({mode}) |\n"
+            f"| {tr('evaluated on')} | {subset} |\n"
+            f"| {tr('run')} | {html.escape(params['run_name'])}, {tr('seed')} {params['seed']} |\n"
+            f"| {tr('git commit')} | `{git_commit()[:19]}` |\n")
 
 
-def merge_notebooks(paths, params: dict, title: str = TITLE):
-    """The executed notebooks as one: a title cell first, parameters cells and stderr dropped.
+#: Cells tagged ``abstract`` (the last notebook computes it from the results) come right after the title.
+ABSTRACT_TAG = "abstract"
 
-    The first cell of each notebook gets the ``page-break`` tag (a new page in the PDF).
+
+def _title_cells(params: dict) -> list:
+    """The title block once per language (tagged ``lang-<code>``), for the title slide too."""
+    import nbformat
+
+    cells = []
+    for language in i18n.LANGUAGES:
+        head = nbformat.v4.new_markdown_cell(title_cell_source(params, language))
+        head.metadata["slideshow"] = {"slide_type": "slide"}
+        head.metadata["tags"] = ["title", f"lang-{language}"]
+        cells.append(head)
+    return cells
+
+
+def merge_notebooks(paths, params: dict):
+    """The executed notebooks as one, in every language: title block, then the cells tagged
+    ``abstract`` (wherever they are), the table of contents, then each notebook in order;
+    parameters cells and stderr dropped. The first cell of each notebook gets the ``page-break``
+    tag (a new page in the PDF). ``language_notebook`` keeps one language of it.
     """
     import nbformat
 
     merged = nbformat.v4.new_notebook()
-    head = nbformat.v4.new_markdown_cell(title_cell_source(params, title))
-    head.metadata["slideshow"] = {"slide_type": "slide"}
-    head.metadata["tags"] = ["title"]
-    cells = [head]
+    cells = _title_cells(params)
     for k, path in enumerate(paths, start=1):
         nb = nbformat.read(path, as_version=4)
         if k == 1:
             merged.metadata = copy.deepcopy(nb.metadata)
-        first = True
+        started: set[str] = set()  # languages whose first cell of this notebook is placed
         for cell in nb.cells:
             if _DROP_TAGS & set(cell.metadata.get("tags", [])):
                 continue
             cell = copy.deepcopy(cell)
             _clean_outputs(cell)
-            if cell.cell_type == "code" and not cell.get("outputs") and "slideshow" not in cell.metadata:
-                continue  # nothing to show with the code hidden
-            if first:
+            if cell.cell_type == "code" and not cell.get("outputs"):
+                continue  # nothing to show with the code hidden (not even an empty slide)
+            tags = cell.metadata.get("tags", [])
+            covers = set(i18n.LANGUAGES) if _language_of(tags) is None else {_language_of(tags)}
+            if covers - started and ABSTRACT_TAG not in tags:  # each language's document starts this notebook on a new page
                 cell.metadata["tags"] = list(cell.metadata.get("tags", [])) + ["page-break"]
-                first = False
+                started |= covers
             cell["id"] = f"nb{k}-{len(cells)}"
             cells.append(cell)
-    merged.cells = cells
+    abstract = [c for c in cells if ABSTRACT_TAG in c.metadata.get("tags", [])]
+    toc = nbformat.v4.new_markdown_cell('<div id="fer-toc"></div>', metadata={"tags": ["toc"]})
+    body = [c for c in cells[len(i18n.LANGUAGES):] if ABSTRACT_TAG not in c.metadata.get("tags", [])]
+    merged.cells = cells[:len(i18n.LANGUAGES)] + abstract + [toc] + body
     for key in ("papermill", "widgets", "jupytext"):
         merged.metadata.pop(key, None)
-    merged.metadata["title"] = title
+    merged.metadata["title"] = params.get("title") or TITLE
     return merged
+
+
+def _language_of(tags) -> str | None:
+    found = [tag[len(LANG_TAG_PREFIX):] for tag in tags if tag.startswith(LANG_TAG_PREFIX)]
+    return found[0] if found else None
+
+
+def language_notebook(nb, language: str = "en"):
+    """The notebook in one language: cells tagged ``lang-<other>`` dropped, and outputs whose
+    metadata names another language (``i18n.display_each``); untagged cells and outputs are
+    language-neutral and stay. The document's title follows the language."""
+    i18n.check_language(language)
+    doc = copy.deepcopy(nb)
+    kept = []
+    for cell in doc.cells:
+        if _language_of(cell.metadata.get("tags", [])) not in (None, language):
+            continue
+        if cell.cell_type == "code":
+            outputs = [o for o in cell.get("outputs", [])
+                       if o.get("metadata", {}).get(i18n.OUTPUT_KEY, language) == language]
+            if cell.get("outputs") and not outputs:
+                continue  # every output was another language's
+            cell.outputs = outputs
+        kept.append(cell)
+    doc.cells = kept
+    if doc.metadata.get("title") == TITLE:
+        doc.metadata["title"] = i18n.t(TITLE, language)
+    doc.metadata["fer_language"] = language
+    return doc
 
 
 def slides_notebook(nb):
@@ -250,7 +309,7 @@ class _Headings(HTMLParser):
             self.current[2] += data
 
 
-def add_toc(page: str) -> str:
+def add_toc(page: str, title: str = "Contents") -> str:
     """Fill ``<div id="fer-toc">`` with a linked table of contents of the h1/h2 headings."""
     parser = _Headings()
     parser.feed(page)
@@ -268,17 +327,18 @@ def add_toc(page: str) -> str:
             items.append(f"<li class=\"toc-h2\">{link}</li>")
     if open_sub:
         items.append("</ol></li>")
-    toc = f'<nav id="fer-toc" aria-label="Contents"><h2 class="toc-title">Contents</h2><ol>{"".join(items)}</ol></nav>'
+    toc = f'<nav id="fer-toc" aria-label="Contents"><h2 class="toc-title">{html.escape(title)}</h2><ol>{"".join(items)}</ol></nav>'
     toc = toc.replace("<ol></ol>", "")
     return page.replace('<div id="fer-toc"></div>', toc, 1)
 
 
-def _exporter(kind: str):
+def _exporter(kind: str, language: str = "en"):
     from nbconvert import HTMLExporter, SlidesExporter
 
     cls = SlidesExporter if kind == "slides" else HTMLExporter
     exporter = cls(template_name="fer_slides" if kind == "slides" else "fer_report",
                    extra_template_basedirs=[str(TEMPLATE_DIR)], extra_template_paths=[str(TEMPLATE_DIR)])
+    exporter.language_code = language
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -290,17 +350,26 @@ def _exporter(kind: str):
     return exporter
 
 
-def render_html(nb, path: str | os.PathLike, assets: dict | None = None) -> Path:
-    """``report.html``: the merged notebook, code hidden, table of contents, everything inlined."""
-    assets = assets or load_assets()
-    body, _ = _exporter("report").from_notebook_node(report_notebook(nb), resources={"fer_assets": assets})
-    return write_text(path, add_toc(body))
+def _resources(assets: dict, language: str) -> dict:
+    """What the templates read: the inlined assets and the words of the page frame in ``language``."""
+    words = {key: i18n.t(key, language) for key in ("page", "of")}
+    words["running_title"] = i18n.t(TITLE, language)
+    return {"fer_assets": assets, "fer_text": words}
 
 
-def render_slides(nb, path: str | os.PathLike, assets: dict | None = None) -> Path:
-    """``slides.html``: reveal.js slides of the cells with ``slideshow`` metadata, everything inlined."""
+def render_html(nb, path: str | os.PathLike, assets: dict | None = None, language: str = "en") -> Path:
+    """``report.html`` in ``language``: the merged notebook, code hidden, table of contents, everything inlined."""
     assets = assets or load_assets()
-    body, _ = _exporter("slides").from_notebook_node(slides_notebook(nb), resources={"fer_assets": assets})
+    doc = report_notebook(language_notebook(nb, language))
+    body, _ = _exporter("report", language).from_notebook_node(doc, resources=_resources(assets, language))
+    return write_text(path, add_toc(body, i18n.t("Contents", language)))
+
+
+def render_slides(nb, path: str | os.PathLike, assets: dict | None = None, language: str = "en") -> Path:
+    """``slides.html`` in ``language``: reveal.js slides of the cells with ``slideshow`` metadata, everything inlined."""
+    assets = assets or load_assets()
+    deck = slides_notebook(language_notebook(nb, language))
+    body, _ = _exporter("slides", language).from_notebook_node(deck, resources=_resources(assets, language))
     return write_text(path, body)
 
 

@@ -8,20 +8,54 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 1. The data
+# %% [markdown] tags=["lang-en"]
+# # Introduction
 #
-# FER2013 is a set of about 35,000 grayscale face crops, 48 x 48 pixels, gathered by Google image
-# searches for emotion words and published for a 2013 Kaggle challenge. Its original labels are
-# noisy: a single annotator per image, and roughly one label in ten is wrong. **FER+** (Barsoum
-# et al., ICMI 2016) had every image relabelled by ten crowd workers, adding *contempt* as an
-# eighth class plus *unknown* and *not a face* (NF). This study uses the FER+ votes with the three
-# original splits: `FER2013Train` to learn, `FER2013Valid` to choose (epochs, settings) and
-# `FER2013Test`, touched once, to report.
+# Reading a facial expression from a photo is easy for people and hard to pin down for a program:
+# the same smile changes with the light, the pose, the age and the face, and people themselves
+# disagree on what many faces show. This study trains a convolutional neural network (CNN) that
+# learns the task **end to end from raw pixels**: it gets 48 x 48 grayscale faces and returns a
+# probability for each of eight expressions, with no hand-made features, landmarks or
+# preprocessing outside the model.
 #
-# This notebook looks at the data before any model does: how many faces each class has, what they
-# look like, whether the splits are alike, whether some faces appear twice, and how the FER+ votes
-# become labels.
+# **FER2013 and FER+.** The faces come from FER2013, about 35,000 crops collected by image
+# searches for a 2013 Kaggle challenge [1], whose single label per image is noisy (roughly one in
+# ten is wrong). FER+ [2] had every image relabelled by ten annotators, added *contempt* as an
+# eighth class and marked *unknown* faces and *not a face*. We use the FER+ votes and the three
+# original splits, and measure every accuracy under the FER+ majority protocol (3,137 test faces),
+# so that our figures compare with the FER+ literature; results on the original FER2013 labels
+# (7 classes) are a different task and are marked as such.
+#
+# **The report.** The data (this chapter), the method (the CNN and its training), the results on
+# the test split against published references, a look at what the model attends to, the faces in
+# the wild it meets in use, the experiments behind each choice (when the run includes them), its
+# limitations and ethics, and a conclusion. An appendix gives everything needed to reproduce it.
+# The report is generated from notebooks that compute every number it quotes.
+
+# %% [markdown] tags=["lang-tr"]
+# # Giriş
+#
+# Bir fotoğraftaki yüz ifadesini okumak insanlar için kolaydır, bir program için ise tarif etmesi
+# zordur: aynı gülümseme ışıkla, pozla, yaşla ve yüzle değişir; insanlar da birçok yüzün ne
+# gösterdiği konusunda anlaşamaz. Bu çalışma, görevi **ham piksellerden uçtan uca** öğrenen bir
+# evrişimli sinir ağı (CNN) eğitir: ağ 48 x 48 gri tonlamalı yüzler alır ve sekiz ifadenin her biri
+# için bir olasılık döndürür; elle tasarlanmış öznitelik, yüz noktası ya da model dışında bir ön
+# işleme yoktur.
+#
+# **FER2013 ve FER+.** Yüzler, 2013'teki bir Kaggle yarışması için görsel aramalarıyla toplanmış
+# yaklaşık 35.000 kırpıntıdan oluşan FER2013'ten gelir [1]; her görüntünün tek etiketi gürültülüdür
+# (kabaca onda biri yanlıştır). FER+ [2] her görüntüyü on etiketleyiciye yeniden etiketletmiş,
+# sekizinci sınıf olarak *küçümseme*yi eklemiş, *bilinmeyen* yüzleri ve *yüz olmayanları*
+# işaretlemiştir. FER+ oylarını ve üç özgün bölümü kullanıyor, her doğruluğu FER+ çoğunluk
+# protokolüyle (3.137 test yüzü) ölçüyoruz; böylece sonuçlarımız FER+ literatürüyle
+# karşılaştırılabilir. Özgün FER2013 etiketleriyle (7 sınıf) alınan sonuçlar başka bir görevdir ve
+# öyle işaretlenir.
+#
+# **Rapor.** Veri (bu bölüm), yöntem (CNN ve eğitimi), test bölümündeki sonuçlar ve yayımlanmış
+# sonuçlarla karşılaştırma, modelin nereye baktığı, kullanımda karşılaştığı gerçek fotoğraflardaki
+# yüzler, her seçimin ardındaki deneyler (çalıştırma içeriyorsa), sınırlılıklar ve etik, ve bir
+# sonuç. Ek, her şeyi yeniden üretmek için gerekenleri verir. Rapor, aktardığı her sayıyı hesaplayan
+# not defterlerinden üretilir.
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
@@ -38,6 +72,12 @@ tta: bool = False                             # 03: also report horizontal-flip 
 output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
 training: dict = {"model": "default", "augment": "default"}  # 02: fer_helpers.training.fit parameters
 experiments: Optional[list] = None           # 05: sweep folder(s) shown in the Experiments chapter
+language: str = "en"                          # report language, en | tr (the notebook shows both; the report keeps one)
+title: str = ""                               # title block: the report's title (empty: the default title)
+author: str = ""                              # title block: author(s)
+course: str = ""                              # title block: course
+instructor: str = ""                          # title block: instructor
+date: str = ""                                # title block: date as written
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -52,145 +92,229 @@ data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, outpu
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
-from fer_helpers import data, labels, model, plots
+from fer_helpers import data, i18n, model, plots
+from fer_helpers.i18n import t
 
 plots.set_style()
 figures = Path(output_dir) / "figures"
 ds = data.load_dataset(data_dir)
 print(ds)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
+# # Data
+#
+# This chapter looks at the data before any model does: how the FER+ votes become labels, how many
+# faces each class has, what they look like, whether the splits are alike and whether some faces
+# appear twice. `FER2013Train` is used to learn, `FER2013Valid` to choose (epochs, settings) and
+# `FER2013Test`, touched once, to report.
+#
 # ## The FER+ label protocol
 #
-# Every image carries ten votes over the eight emotions plus *unknown* and *NF*. The votes become
-# a label by the protocol of the FER+ paper, which every published FER+ number uses:
+# Every image carries ten votes over the eight emotions plus *unknown* and *not a face* (NF). The
+# protocol of the FER+ paper [2], which every published FER+ figure uses, turns them into a label:
 #
 # 1. **single votes are dropped**: one annotator out of ten is treated as noise;
-# 2. an image is labelled with the emotion that holds **more than half** of the remaining votes
-#    (the *majority*);
+# 2. an image gets the emotion that holds **more than half** of the remaining votes (the *majority*);
 # 3. images whose majority is **unknown** or **not a face**, and images **without a majority**, are
 #    excluded.
 #
-# Under this protocol the test split keeps **3,137** images, the number every FER+ result is
-# measured on (the table below counts every split). Training can use the
-# votes more fully: the default model learns from the *vote distribution* (soft labels, the
-# paper's "probability" scheme), so an image that five annotators call neutral and four call sad
-# teaches the model exactly that ambiguity. Evaluation always uses the majority label.
+# The test split keeps **3,137** images under this protocol. Training can use the votes more fully:
+# the default model learns from the *vote distribution* (soft labels, the paper's "probability"
+# scheme), so a face that five annotators call neutral and four call sad teaches exactly that
+# ambiguity. Evaluation always uses the majority label.
+
+# %% [markdown] tags=["lang-tr"]
+# # Veri
+#
+# Bu bölüm veriye, henüz hiçbir model bakmadan bakar: FER+ oyları nasıl etikete dönüşür, her
+# sınıfta kaç yüz var, neye benziyorlar, bölümler birbirine benziyor mu ve bazı yüzler iki kez
+# geçiyor mu. `FER2013Train` öğrenmek, `FER2013Valid` seçmek (epok sayısı, ayarlar) ve yalnızca bir
+# kez dokunulan `FER2013Test` raporlamak için kullanılır.
+#
+# ## FER+ etiket protokolü
+#
+# Her görüntünün sekiz duygu ile *bilinmiyor* ve *yüz değil* (NF) üzerine on oyu vardır. Yayımlanmış
+# her FER+ sonucunun kullandığı FER+ makalesinin protokolü [2] bu oyları etikete dönüştürür:
+#
+# 1. **tek oylar atılır**: on etiketleyiciden birinin oyu gürültü sayılır;
+# 2. görüntü, kalan oyların **yarısından fazlasını** alan duyguyla etiketlenir (*çoğunluk*);
+# 3. çoğunluğu **bilinmiyor** ya da **yüz değil** olan görüntüler ve **çoğunluğu olmayan**
+#    görüntüler dışarıda bırakılır.
+#
+# Bu protokolle test bölümünde **3.137** görüntü kalır. Eğitim oyları daha tam kullanabilir:
+# varsayılan model *oy dağılımından* öğrenir (yumuşak etiketler, makalenin "olasılık" şeması);
+# beş etiketleyicinin nötr, dördünün üzgün dediği bir yüz modele tam da bu belirsizliği öğretir.
+# Değerlendirme her zaman çoğunluk etiketini kullanır.
 
 # %%
 kept = {s: len(ds.split(s, labels="majority")[1]) for s in ds.splits}
 total = {s: len(ds.votes(s)) for s in ds.splits}
-display(pd.DataFrame({"images": total, "kept by the protocol": kept,
-                      "excluded": {s: total[s] - kept[s] for s in ds.splits}}).T)
+i18n.display_each(lambda lang: pd.DataFrame(
+    {t(s, lang): {t("images", lang): total[s], t("kept by the protocol", lang): kept[s],
+                  t("excluded", lang): total[s] - kept[s]} for s in ds.splits}))
 
-# %% [markdown] tags=["slides-only"] slideshow={"slide_type": "slide"}
-# ## The FER+ label protocol
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## FER+: ten votes per face, one label by majority
 #
-# - ten votes per face over 8 emotions + *unknown* + *not a face*
-# - single votes dropped; label = emotion with **more than half** of the rest
-# - unknown / not-a-face / no majority: **excluded** (3,137 test images are kept)
+# Single votes dropped; the label is the emotion with **more than half** of the rest; unknown,
+# not-a-face and no-majority faces are excluded (3,137 test faces are kept).
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## FER+: yüz başına on oy, çoğunlukla tek etiket
+#
+# Tek oylar atılır; etiket, kalanların **yarısından fazlasını** alan duygudur; bilinmeyen, yüz
+# olmayan ve çoğunluğu olmayan yüzler dışarıda kalır (3.137 test yüzü kalır).
 
 # %% slideshow={"slide_type": "-"}
-fig = plots.plot_label_protocol(ds.votes("train"), ds.classes, seed=seed)
-plots.save_figure(fig, figures / "label_protocol.png")
-fig
+i18n.display_each(lambda lang: plots.plot_label_protocol(ds.votes("train"), ds.classes, seed=seed, language=lang),
+                  save=figures / "label_protocol.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # Agreement differs a lot between classes: happiness and surprise are usually near-unanimous,
-# while contempt, disgust and fear rarely reach a clear majority. The left-hand bars are what a
-# model is up against: where people disagree, no model can be "right" on every image.
-
-# %% [markdown]
+# while contempt, disgust and fear rarely reach a clear majority. Where people disagree, no model
+# can be "right" on every image.
+#
 # ## Class balance
 #
 # FER+ is strongly imbalanced. Neutral and happiness make up more than half of the images;
 # contempt and disgust have little more than a hundred training images each. Accuracy alone
 # therefore flatters a model that ignores the rare classes, which is why the evaluation also
-# reports **macro F1** (every class counts equally) and why training weights the rare classes up
-# (`imbalance: class_weight`).
+# reports **macro F1** (every class counts equally) and why training weights the rare classes up.
+
+# %% [markdown] tags=["lang-tr"]
+# Uzlaşma sınıftan sınıfa çok değişir: mutluluk ve şaşkınlıkta oylar genellikle neredeyse
+# oybirliğidir; küçümseme, iğrenme ve korku ise nadiren açık bir çoğunluğa ulaşır. İnsanların
+# anlaşamadığı yerde hiçbir model her görüntüde "haklı" olamaz.
+#
+# ## Sınıf dengesi
+#
+# FER+ güçlü biçimde dengesizdir. Nötr ve mutluluk görüntülerin yarısından fazlasıdır; küçümseme ve
+# iğrenmenin her birinde yüzün biraz üzerinde eğitim görüntüsü vardır. Bu yüzden doğruluk tek
+# başına nadir sınıfları görmezden gelen bir modeli olduğundan iyi gösterir; değerlendirme bu
+# nedenle **makro F1**'i de (her sınıf eşit sayılır) verir ve eğitim nadir sınıflara daha çok
+# ağırlık verir.
 
 # %%
 counts = ds.counts()
-display(counts.pivot_table(index="class", columns="split", values="majority", aggfunc="sum", sort=False)
-        .loc[ds.classes + ["excluded by protocol"], ds.splits])
+table = counts.pivot_table(index="class", columns="split", values="majority", aggfunc="sum", sort=False)
+table = table.loc[ds.classes + ["excluded by protocol"], ds.splits]
+i18n.display_each(lambda lang: table.rename(index=lambda c: t(c, lang) if c == "excluded by protocol"
+                                            else i18n.class_name(c, lang),
+                                            columns=lambda s: t(s, lang)).rename_axis(t("class", lang))
+                  .rename_axis(t("split", lang), axis=1))
 
-# %% [markdown] tags=["slides-only"] slideshow={"slide_type": "slide"}
-# ## The data: FER2013 faces with FER+ labels
-#
-# 48 x 48 grayscale faces; train / valid / test as published. Neutral and happiness dominate;
-# contempt and disgust are rare, so macro F1 is reported next to accuracy.
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## 48 x 48 faces, strongly imbalanced classes
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## 48 x 48 yüzler, güçlü biçimde dengesiz sınıflar
 
 # %% slideshow={"slide_type": "-"}
-fig = plots.plot_class_balance(counts)
-plots.save_figure(fig, figures / "class_balance.png")
-fig
+i18n.display_each(lambda lang: plots.plot_class_balance(counts, language=lang), save=figures / "class_balance.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## What the faces look like
 #
-# Random training faces per class (the number in brackets is the class size under the majority
-# protocol). The crops are centred and roughly aligned, but pose, lighting, age, occlusion
-# (hands, glasses, watermarks) and image quality vary widely; a few are drawings or not faces at
-# all that slipped past the annotators.
+# Random training faces per class (in brackets: the class size under the majority protocol). The
+# crops are centred and roughly aligned, but pose, lighting, age, occlusion (hands, glasses,
+# watermarks) and image quality vary widely; a few are drawings that slipped past the annotators.
 
-# %% [markdown] tags=["slides-only"] slideshow={"slide_type": "slide"}
-# ## Faces per class
+# %% [markdown] tags=["lang-tr"]
+# ## Yüzler neye benziyor
+#
+# Sınıf başına rastgele eğitim yüzleri (parantez içinde: çoğunluk protokolüne göre sınıf
+# büyüklüğü). Kırpıntılar ortalanmış ve kabaca hizalanmıştır; ama poz, ışık, yaş, örtülme (el,
+# gözlük, filigran) ve görüntü kalitesi çok değişir; birkaçı etiketleyicilerin gözünden kaçmış
+# çizimlerdir.
 
-# %% slideshow={"slide_type": "-"}
+# %%
 x_train, y_train = ds.split("train")
-fig = plots.plot_samples_per_class(x_train, y_train, ds.classes, per_class=8, seed=seed)
-plots.save_figure(fig, figures / "samples_per_class.png")
-fig
+i18n.display_each(lambda lang: plots.plot_samples_per_class(x_train, y_train, ds.classes, per_class=8, seed=seed,
+                                                            language=lang),
+                  save=figures / "samples_per_class.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Pixel statistics
 #
 # If the splits came from different distributions (brighter, more contrast), a test score would
 # measure that shift rather than the model. The intensity histograms and the mean faces of the
 # three splits are practically the same, as expected for a random split of one collection.
-# Models get raw 0-255 pixels; the rescaling to [0, 1] is the first layer after augmentation.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Piksel istatistikleri
+#
+# Bölümler farklı dağılımlardan gelseydi (daha parlak, daha kontrastlı), test puanı modeli değil bu
+# farkı ölçerdi. Üç bölümün yoğunluk histogramları ve ortalama yüzleri, tek bir koleksiyonun
+# rastgele bölünmesinden beklendiği gibi, neredeyse aynıdır.
 
 # %%
-fig = plots.plot_pixel_stats({s: ds.split(s, labels="votes")[0] for s in ds.splits})
-plots.save_figure(fig, figures / "pixel_stats.png")
-fig
+i18n.display_each(lambda lang: plots.plot_pixel_stats({s: ds.split(s, labels="votes")[0] for s in ds.splits},
+                                                       language=lang),
+                  save=figures / "pixel_stats.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Duplicates across splits
 #
 # FER2013 was scraped from the web, and the same picture sometimes appears more than once.
-# Exact duplicates (identical pixels) *within* a split only weight a face twice; duplicates
-# *across* splits leak test faces into training and inflate the test score a little. We count
-# them by hashing the pixels; we keep the published splits (so our numbers compare with the
-# literature) and state the overlap instead.
+# Duplicates *across* splits leak test faces into training and inflate the test score a little. We
+# count exact duplicates by hashing the pixels, keep the published splits (so that our figures
+# compare with the literature) and state the overlap instead.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Bölümler arası kopyalar
+#
+# FER2013 webden toplanmıştır ve aynı resim bazen birden fazla kez geçer. Bölümler *arası* kopyalar
+# test yüzlerini eğitime sızdırır ve test puanını biraz şişirir. Birebir kopyaları pikselleri
+# özetleyerek sayıyor, yayımlanmış bölümleri koruyor (sonuçlarımız literatürle karşılaştırılabilsin
+# diye) ve örtüşmeyi açıkça belirtiyoruz.
 
 # %%
 dup = ds.duplicates()
-display(Markdown(f"**{dup['groups']:,}** groups of identical images ({dup['images_in_groups']:,} images); "
-                 f"**{dup['across_splits']:,}** groups span more than one split."))
-display(pd.DataFrame({"groups of identical images": dup["split_pairs"]}).rename_axis("splits"))
+duplicates_text = {
+    "en": "**{groups}** groups of identical images ({images} images); **{across}** groups span more than one split.",
+    "tr": "**{groups}** özdeş görüntü grubu ({images} görüntü); **{across}** grup birden fazla bölüme yayılıyor.",
+}
+i18n.display_each(lambda lang: Markdown(duplicates_text[lang].format(
+    groups=i18n.num(dup["groups"], lang), images=i18n.num(dup["images_in_groups"], lang),
+    across=i18n.num(dup["across_splits"], lang))))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Augmentation
 #
 # With 28,000 training faces a CNN memorises quickly. Augmentation shows it a slightly different
 # face every epoch: mirror images, small rotations, shifts and zooms, brightness and contrast
-# changes. All of them keep the expression's meaning (a mirrored smile is still a smile). They are
-# layers of the model, active only while training, so the saved model needs no preprocessing
-# code. Below, real training faces (top row) and three random draws of the default augmentation.
+# changes, all of which keep the expression's meaning. They are layers of the model, active only
+# while training, so the saved model needs no preprocessing code. Below, real training faces (top
+# row) and three random draws of the default augmentation.
 
-# %% [markdown] tags=["slides-only"] slideshow={"slide_type": "slide"}
-# ## Augmentation: what training sees
+# %% [markdown] tags=["lang-tr"]
+# ## Veri çoğaltma
+#
+# 28.000 eğitim yüzüyle bir CNN hızla ezberler. Veri çoğaltma ona her epokta biraz farklı bir yüz
+# gösterir: ayna görüntüsü, küçük döndürme, kaydırma ve yakınlaştırma, parlaklık ve kontrast
+# değişimi; hepsi ifadenin anlamını korur. Bunlar modelin yalnızca eğitimde etkin olan
+# katmanlarıdır; kaydedilen model ön işleme kodu gerektirmez. Aşağıda gerçek eğitim yüzleri (üst
+# satır) ve varsayılan çoğaltmanın üç rastgele çekilişi.
+
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## Augmentation: a slightly different face every epoch
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## Veri çoğaltma: her epokta biraz farklı bir yüz
 
 # %% slideshow={"slide_type": "-"}
 aug_model = model.build(training.get("model", "default"), augment=training.get("augment", "default"), seed=seed)
-fig = plots.plot_augmentation(aug_model, x_train, n=8, seed=seed)
-plots.save_figure(fig, figures / "augmentation.png")
-fig
+i18n.display_each(lambda lang: plots.plot_augmentation(aug_model, x_train, n=8, seed=seed, language=lang),
+                  save=figures / "augmentation.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # **In short**: a small, noisy, imbalanced data set of tiny faces. The FER+ votes fix much of the
-# label noise and define which images count; the imbalance asks for class weights and macro F1;
-# the cross-split duplicates are few and reported, not removed.
+# label noise and define which images count; the imbalance asks for class weights and macro F1; the
+# cross-split duplicates are few and reported, not removed.
+
+# %% [markdown] tags=["lang-tr"]
+# **Özetle**: küçük yüzlerden oluşan küçük, gürültülü ve dengesiz bir veri seti. FER+ oyları etiket
+# gürültüsünün çoğunu giderir ve hangi görüntülerin sayılacağını belirler; dengesizlik sınıf
+# ağırlıkları ve makro F1 gerektirir; bölümler arası kopyalar azdır ve silinmez, raporlanır.

@@ -8,27 +8,50 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 2. The model and its training
+# %% [markdown] tags=["lang-en"]
+# # Method
 #
-# The model is a plain VGG-style CNN sized for a CPU: four blocks of two 3 x 3
-# convolutions (batch normalisation, ReLU), each block followed by max pooling and dropout, then
-# one dense layer and an 8-way softmax. The shape follows Microsoft's FER+ baseline (VGG13, 85.1%
-# test accuracy at 64 x 64 pixels) at a quarter of its width, so that it trains in about an hour
-# and a half on two CPU cores. Augmentation and the rescaling of pixels are the first layers:
-# the model takes raw 0-255 faces and returns probabilities, nothing else is needed to use it.
+# The model is a plain VGG-style CNN [3] sized for a CPU: four blocks of two 3 x 3 convolutions
+# (batch normalisation, ReLU), each block followed by max pooling and dropout, then one dense layer
+# and an 8-way softmax. Its shape follows Microsoft's FER+ baseline, VGG13 [2] (85.1% test accuracy
+# at 64 x 64 pixels), at a quarter of its width, so that it trains in about an hour and a half on
+# two CPU cores. Augmentation and the rescaling of pixels are the first layers: the model takes raw
+# 0-255 faces and returns probabilities; nothing else is needed to use it.
 #
 # How it learns (the `training` section of the params file):
 #
 # - **soft labels**: the target is the FER+ vote distribution, not a single class;
-# - **class weights** $w_c = (n_{\max} / n_c)^{p}$ with $p = 0.3$: rare classes count more,
-#   without trading much accuracy on the common ones ($p = 1$ would balance them fully);
+# - **class weights** $w_c = (n_{\max} / n_c)^{p}$ with $p = 0.3$: rare classes count more, without
+#   trading much accuracy on the common ones ($p = 1$ would balance them fully);
 # - **dropout** 0.3 before the dense layer and 0.06 to 0.18 after the convolution blocks, chosen on
-#   validation over the usual 0.5 (86.8% against 87.2%: the augmentation already regularises);
-# - **AdamW** with a short warm-up and a cosine decay of the learning rate over 50 epochs, weight decay;
-# - **bfloat16** arithmetic where the processor has it (1.5x faster on this project's CPU); the
-#   saved model computes in float32, so it runs anywhere;
+#   validation over the usual 0.5 (the augmentation already regularises);
+# - **AdamW** with a short warm-up and a cosine decay of the learning rate over 50 epochs;
+# - **bfloat16** arithmetic where the processor has it (1.5x faster on this project's CPU); the saved
+#   model computes in float32, so it runs anywhere;
 # - the epoch with the best validation accuracy is kept (early stopping on FER2013Valid).
+
+# %% [markdown] tags=["lang-tr"]
+# # Yöntem
+#
+# Model, bir işlemciye göre boyutlandırılmış sade bir VGG tarzı CNN'dir [3]: iki 3 x 3 evrişimden
+# (toplu normalizasyon, ReLU) oluşan dört blok, her bloğun ardından maksimum havuzlama ve dropout,
+# sonra tek bir yoğun katman ve 8 yollu softmax. Biçimi Microsoft'un FER+ temel modeli VGG13'ü [2]
+# (64 x 64 pikselde %85,1 test doğruluğu) dörtte bir genişlikte izler; böylece iki işlemci
+# çekirdeğinde yaklaşık bir buçuk saatte eğitilir. Veri çoğaltma ve piksellerin ölçeklenmesi ilk
+# katmanlardır: model ham 0-255 yüzler alır ve olasılıklar döndürür; kullanmak için başka bir şey
+# gerekmez.
+#
+# Nasıl öğrendiği (parametre dosyasının `training` bölümü):
+#
+# - **yumuşak etiketler**: hedef tek bir sınıf değil, FER+ oy dağılımıdır;
+# - **sınıf ağırlıkları** $w_c = (n_{\max} / n_c)^{p}$, $p = 0.3$: nadir sınıflar, yaygın
+#   olanlardan fazla doğruluk kaybetmeden daha çok sayılır ($p = 1$ onları tam dengelerdi);
+# - yoğun katmandan önce **dropout** 0,3, evrişim bloklarından sonra 0,06 ile 0,18; alışılmış 0,5
+#   yerine doğrulama üzerinde seçildi (veri çoğaltma zaten düzenlileştiriyor);
+# - kısa bir ısınma ve 50 epok boyunca kosinüsle azalan öğrenme oranıyla **AdamW**;
+# - işlemci destekliyorsa **bfloat16** aritmetiği (bu projenin işlemcisinde 1,5 kat hızlı);
+#   kaydedilen model float32 hesaplar, her yerde çalışır;
+# - en iyi doğrulama doğruluğuna sahip epok tutulur (FER2013Valid üzerinde erken durdurma).
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
@@ -46,6 +69,12 @@ tta: bool = False                             # 03: also report horizontal-flip 
 output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
 training: dict = {"model": "default", "augment": "default"}  # fer_helpers.training.fit parameters
 experiments: Optional[list] = None           # 05: sweep folder(s) shown in the Experiments chapter
+language: str = "en"                          # report language, en | tr (the notebook shows both; the report keeps one)
+title: str = ""                               # title block: the report's title (empty: the default title)
+author: str = ""                              # title block: author(s)
+course: str = ""                              # title block: course
+instructor: str = ""                          # title block: instructor
+date: str = ""                                # title block: date as written
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -62,86 +91,107 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
-from fer_helpers import data, model, plots
+from fer_helpers import data, i18n, model, paper, plots
+from fer_helpers.i18n import t
 from fer_helpers.training import fit
 
 plots.set_style()
 figures = Path(output_dir) / "figures"
 model_path = Path(model_dir)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Training
 #
 # With `train: true` the next cell trains a fresh model into the model folder (the smoke profile
 # does this on a small subset in a minute; the full profile takes about an hour and a half on a
-# 2-core CPU). With `train: false` it reports on the model already in the folder: the project
-# ships its best one in `models/default`, trained with `notebooks/params/full.yaml`.
-# One line per epoch: validation accuracy and macro F1, the best epoch so far, the time left.
+# 2-core CPU). With `train: false` it reports on the model already in the folder: the project ships
+# its best one in `models/default`, trained with `notebooks/params/full.yaml`.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Eğitim
+#
+# `train: true` ile sonraki hücre model klasörüne yeni bir model eğitir (smoke profili bunu küçük bir
+# alt kümede bir dakikada yapar; tam profil 2 çekirdekli bir işlemcide yaklaşık bir buçuk saat
+# sürer). `train: false` ile klasördeki hazır modeli raporlar: proje en iyi modelini
+# `notebooks/params/full.yaml` ile eğitilmiş olarak `models/default` içinde getirir.
 
 # %%
 if train:
     fit({"training": training, "seed": seed}, data_dir=data_dir, out_dir=model_path, resume=resume, verbose=2)
 else:
-    print(f"train is false: reporting on the model in {data.display_path(model_path)}")
-
-# %% [markdown]
-# ## The model
+    print(f"train is false: reporting on the model in {paper.report_path(model_path, output_dir)}")
 
 # %%
 net, classes = model.load_model_dir(model_path)
 run = json.loads((model_path / "run.json").read_text())
 trained_with = yaml.safe_load((model_path / "params.yaml").read_text())["training"]
 
-# %% [markdown] tags=["report-only"]
-# The trained network, layer by layer (the `aug_*` layers are active only during training):
+# %% [markdown] tags=["lang-en"]
+# ## The network, block by block
+#
+# One row per block (the layer-by-layer listing is in the appendix). The `aug` layers are active only
+# while training; `rescale` maps 0-255 to 0-1.
 
-# %% tags=["report-only"]
-net.summary(line_length=100)
-
-# %% slideshow={"slide_type": "slide"}
-display(Markdown(
-    f"## The model: `{net.name}` CNN, {net.count_params():,} parameters\n\n"
-    f"- input: raw 48 x 48 grayscale pixels (0-255); output: 8 probabilities ({', '.join(classes)})\n"
-    f"- trained on {run['train_images']:,} images for {run['epochs_run']} epochs "
-    f"(best on validation: epoch {run['best_epoch']}) in {run['wall_seconds'] / 60:.1f} min "
-    f"on {run['machine']['cpu_count']} CPU cores\n"
-    f"- labels: {trained_with['labels']}, imbalance: {trained_with['imbalance']}, "
-    f"augmentation: {trained_with['augment']}, seed {run['seed']}"))
-
-# %% [markdown]
-# The parameters the model was trained with (its `params.yaml`):
+# %% [markdown] tags=["lang-tr"]
+# ## Blok blok ağ
+#
+# Her blok bir satır (katman katman liste ektedir). `aug` katmanları yalnızca eğitimde etkindir;
+# `rescale` 0-255 aralığını 0-1'e taşır.
 
 # %%
-display(pd.Series(trained_with, name="value").astype(str).to_frame())
+i18n.display_each(lambda lang: paper.model_blocks(net, lang).style.hide(axis="index")
+                  .format({t("parameters", lang): lambda n: i18n.num(n, lang)}))
 
-# %% [markdown]
+# %% slideshow={"slide_type": "slide"}
+model_text = {
+    "en": "## The model: a VGG-style CNN, {params} parameters\n\n"
+          "- input: raw 48 x 48 grayscale pixels (0-255); output: 8 probabilities\n"
+          "- four blocks of two 3 x 3 convolutions, then one dense layer\n"
+          "- trained on {images} faces for {epochs} epochs in {minutes} min on {cores} CPU cores\n"
+          "- soft labels (FER+ votes), class weights, augmentation inside the model",
+    "tr": "## Model: VGG tarzı bir CNN, {params} parametre\n\n"
+          "- girdi: ham 48 x 48 gri tonlamalı pikseller (0-255); çıktı: 8 olasılık\n"
+          "- iki 3 x 3 evrişimden oluşan dört blok, ardından bir yoğun katman\n"
+          "- {images} yüzle {epochs} epok, {cores} işlemci çekirdeğinde {minutes} dakikada eğitildi\n"
+          "- yumuşak etiketler (FER+ oyları), sınıf ağırlıkları, model içinde veri çoğaltma",
+}
+i18n.display_each(lambda lang: Markdown(model_text[lang].format(
+    params=i18n.num(net.count_params(), lang), images=i18n.num(run["train_images"], lang),
+    epochs=run["epochs_run"], minutes=i18n.num(run["wall_seconds"] / 60, lang), cores=run["machine"]["cpu_count"])))
+
+# %% [markdown] tags=["lang-en"]
+# The parameters the model was trained with (its `params.yaml`):
+
+# %% [markdown] tags=["lang-tr"]
+# Modelin eğitildiği parametreler (`params.yaml` dosyası):
+
+# %%
+i18n.display_each(lambda lang: pd.Series(trained_with, name=t("value", lang)).astype(str).to_frame())
+
+# %% [markdown] tags=["lang-en"]
 # ## Learning curves
 #
 # Training accuracy is measured on augmented faces with dropout active, so it sits below the
-# validation accuracy for most of the run; what matters is that the validation curves rise and
-# then flatten. A validation loss that climbs while accuracy still improves is the model growing
-# over-confident, which the calibration section of the evaluation picks up. The dotted line marks
-# the epoch that was kept.
+# validation accuracy for most of the run; what matters is that the validation curves rise and then
+# flatten. A validation loss that climbs while accuracy still improves is the model growing
+# over-confident, which the calibration section picks up. The dotted line marks the epoch kept.
 
-# %% [markdown] tags=["slides-only"] slideshow={"slide_type": "slide"}
-# ## Learning curves
+# %% [markdown] tags=["lang-tr"]
+# ## Öğrenme eğrileri
+#
+# Eğitim doğruluğu, çoğaltılmış yüzlerde ve dropout etkinken ölçülür; bu yüzden çalıştırmanın
+# çoğunda doğrulama doğruluğunun altında kalır. Önemli olan, doğrulama eğrilerinin yükselip
+# düzleşmesidir. Doğruluk artarken yükselen bir doğrulama kaybı, modelin aşırı özgüvenli hale
+# geldiğini gösterir; kalibrasyon bölümü bunu yakalar. Noktalı çizgi tutulan epoku işaretler.
+
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## Learning curves: validation rises, then flattens
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## Öğrenme eğrileri: doğrulama yükselir, sonra düzleşir
 
 # %% slideshow={"slide_type": "-"}
 history = pd.read_csv(model_path / "history.csv")
-fig = plots.plot_history(history)
-plots.save_figure(fig, figures / "history.png")
-fig
-
-# %%
-display(history.round(4).set_index("epoch"))
-
-# %% [markdown]
-# ## The model card
-#
-# Every model folder carries a short model card: what the model is for, how it was measured, and
-# what it must not be used for.
-
-# %%
-display(Markdown((model_path / "MODEL_CARD.md").read_text().replace("# Model card", "### Model card", 1)))
+i18n.display_each(lambda lang: plots.plot_history(history, language=lang), save=figures / "history.png")

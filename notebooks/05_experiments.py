@@ -8,22 +8,42 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 5. Experiments: why the model is what it is
+# %% [markdown] tags=["lang-en"]
+# # Experiments: why the model is what it is
 #
-# Each choice of the shipped recipe is measured here by changing it alone and training again.
-# The runs come from sweep files (`notebooks/sweeps/<name>.yaml`), trained by `fer sweep` into
+# Each choice of the shipped recipe is measured here by changing it alone and training again. The
+# runs come from sweep files (`notebooks/sweeps/<name>.yaml`), trained by `fer sweep` into
 # `runs/<sweep>/<variant>/`; `fer runs` lists them. Two rules keep the comparison honest:
 #
 # - **choices are made on validation** (FER2013Valid, 3,191 images); each run's test figure is
 #   measured once, when its training ends, and is reported, never used to choose;
-# - **a difference counts only when it is larger than the noise**: the reference recipe is
-#   trained with several seeds, and a change whose effect stays within two standard deviations of
-#   those runs is reported as indistinguishable from chance.
+# - **a difference counts only when it is larger than the noise**: the reference recipe is trained
+#   with several seeds, and a change whose effect stays within two standard deviations of those runs
+#   is reported as indistinguishable from chance.
 #
-# The ablations use a shorter budget than the shipped model (the sweep file says which); their
-# absolute accuracies are therefore lower than the shipped model's, and what they compare is the
-# difference each change makes under the same budget.
+# The ablations use a shorter budget than the shipped model (the sweep file says which), so their
+# absolute accuracies are lower; what they compare is the difference each change makes under the
+# same budget. Levers the study added but left off by default (an average of the weights, mixup [8],
+# label smoothing) are measured the same way when their sweep has run.
+
+# %% [markdown] tags=["lang-tr"]
+# # Deneyler: model neden böyle
+#
+# Projeyle gelen tarifin her seçimi burada yalnızca o değiştirilip yeniden eğitilerek ölçülür.
+# Çalıştırmalar tarama dosyalarından (`notebooks/sweeps/<ad>.yaml`) gelir ve `fer sweep` ile
+# `runs/<tarama>/<varyant>/` içine eğitilir; `fer runs` onları listeler. İki kural karşılaştırmayı
+# dürüst tutar:
+#
+# - **seçimler doğrulama üzerinde yapılır** (FER2013Valid, 3.191 görüntü); her çalıştırmanın test
+#   sonucu eğitimi bittiğinde bir kez ölçülür ve raporlanır, seçim için asla kullanılmaz;
+# - **bir fark ancak gürültüden büyükse sayılır**: referans tarif birkaç tohumla eğitilir; etkisi bu
+#   çalıştırmaların iki standart sapması içinde kalan bir değişiklik şanstan ayırt edilemez diye
+#   raporlanır.
+#
+# Ablasyonlar projeyle gelen modelden daha kısa bir bütçe kullanır (tarama dosyası belirtir); bu
+# yüzden mutlak doğrulukları daha düşüktür; karşılaştırdıkları, aynı bütçede her değişikliğin
+# yarattığı farktır. Çalışmanın eklediği ama varsayılan olarak kapalı tuttuğu seçenekler (ağırlık
+# ortalaması, mixup [8], etiket yumuşatma) taramaları çalıştığında aynı biçimde ölçülür.
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
@@ -40,6 +60,12 @@ tta: bool = False                             # 03: also report horizontal-flip 
 output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
 training: dict = {"model": "default", "augment": "default"}  # 02: fer_helpers.training.fit parameters
 experiments: Union[str, list, None] = "runs/ablations"  # sweep folder(s) shown here; None: no experiments chapter
+language: str = "en"                          # report language, en | tr (the notebook shows both; the report keeps one)
+title: str = ""                               # title block: the report's title (empty: the default title)
+author: str = ""                              # title block: author(s)
+course: str = ""                              # title block: course
+instructor: str = ""                          # title block: instructor
+date: str = ""                                # title block: date as written
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab).
@@ -52,9 +78,10 @@ data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, outpu
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
-from fer_helpers import plots, runs
+from fer_helpers import i18n, plots, runs
+from fer_helpers.i18n import t
 
 plots.set_style()
 figures = Path(output_dir) / "figures"
@@ -68,99 +95,153 @@ for folder in folders:
 print(", ".join(f"{name}: {(s['table']['status'] == 'finished').sum()} of {len(s['table'])} runs finished"
                 for name, s in studies.items()) or "no sweep given")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## The runs
 #
-# One row per run (`fer runs` prints the same table and writes it to `runs/<sweep>/runs.csv`):
-# what the run changed, its validation and test accuracy and macro F1 (of the epoch kept, the
-# best on validation), the epochs it ran and its training time. A run that did not finish is
-# listed as such, with its best validation figure so far.
+# One row per run (`fer runs` prints the same table and writes it to `runs/<sweep>/runs.csv`): what
+# the run changed, its validation and test accuracy and macro F1 (of the epoch kept, the best on
+# validation), the epochs it ran and its training time. A run that did not finish is listed as such,
+# with its best validation figure so far.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Çalıştırmalar
+#
+# Her çalıştırma bir satır (`fer runs` aynı tabloyu yazdırır ve `runs/<tarama>/runs.csv` dosyasına
+# yazar): çalıştırmanın neyi değiştirdiği, doğrulama ve test doğruluğu ve makro F1'i (tutulan, yani
+# doğrulamada en iyi epokun), çalıştığı epok sayısı ve eğitim süresi. Bitmemiş bir çalıştırma öyle
+# listelenir, o ana kadarki en iyi doğrulama sonucuyla.
 
 # %%
+formats = {"val_accuracy": "{:.2%}", "test_accuracy": "{:.2%}", "val_macro_f1": "{:.3f}", "test_macro_f1": "{:.3f}",
+           "wall_minutes": "{:.0f}", "best_epoch": "{:.0f}", "epochs": "{:.0f}"}
+sweep_title = {"en": "### Sweep `{name}`", "tr": "### Tarama `{name}`"}
 for name, s in studies.items():
     description = s["record"].get("description") or ""
-    display(Markdown(f"### Sweep `{name}`" + (f": {description}" if description else "")))
-    display(s["table"].drop(columns=["commit"]).style.format(
-        {"val_accuracy": "{:.2%}", "test_accuracy": "{:.2%}", "val_macro_f1": "{:.3f}",
-         "test_macro_f1": "{:.3f}", "wall_minutes": "{:.0f}", "best_epoch": "{:.0f}", "epochs": "{:.0f}"},
-        na_rep="–").hide(axis="index"))
+    i18n.display_each(lambda lang: [
+        Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
+        s["table"].drop(columns=["commit"]).rename(columns=lambda c: t(c, lang)).style.format(
+            {t(c, lang): f for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Learning curves, overlaid
 #
 # Validation accuracy after every epoch. The reference recipe is black, its other seeds grey and
 # dashed: the grey band is how much two runs differ by chance alone.
 
-# %%
-for name, s in studies.items():
-    reference = s["record"].get("reference")
-    seeds = runs.seed_group(s["table"], s["record"])[1:]
-    fig = plots.plot_runs_curves(s["histories"], reference=reference, seeds=seeds)
-    fig.suptitle(f"Sweep {name}", fontweight="bold")
-    plots.save_figure(fig, figures / f"experiments_{name}_curves.png")
-    display(fig)
+# %% [markdown] tags=["lang-tr"]
+# ## Üst üste öğrenme eğrileri
+#
+# Her epoktan sonra doğrulama doğruluğu. Referans tarif siyah, diğer tohumları gri ve kesikli: gri
+# bant iki çalıştırmanın yalnızca şans yüzünden ne kadar farklılaştığıdır.
 
-# %% [markdown]
+# %%
+def curves(s, name, lang):
+    fig = plots.plot_runs_curves(s["histories"], reference=s["record"].get("reference"),
+                                 seeds=runs.seed_group(s["table"], s["record"])[1:], language=lang)
+    fig.suptitle(t("Sweep {name}", lang).format(name=name), fontweight="bold")
+    return fig
+
+
+for name, s in studies.items():
+    i18n.display_each(lambda lang: curves(s, name, lang), save=figures / f"experiments_{name}_curves.png")
+
+# %% [markdown] tags=["lang-en"]
 # ## What each change is worth, against seed-to-seed noise
 #
-# Each bar is a run's validation accuracy minus the mean of the reference recipe over its seeds.
-# The grey band is two standard deviations of those seeds: a bar inside it is a difference that
-# chance alone produces. The table gives the same on validation and on test.
+# Each bar is a run's validation accuracy minus the mean of the reference recipe over its seeds. The
+# grey band is two standard deviations of those seeds: a bar inside it is a difference that chance
+# alone produces. The table gives the same on validation and on test.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Her değişikliğin katkısı, tohumlar arası gürültüye karşı
+#
+# Her çubuk, bir çalıştırmanın doğrulama doğruluğundan referans tarifin tohumlar üzerindeki
+# ortalamasının çıkarılmasıdır. Gri bant bu tohumların iki standart sapmasıdır: içindeki bir çubuk,
+# şansın tek başına ürettiği bir farktır. Tablo aynısını doğrulama ve test için verir.
 
 # %% slideshow={"slide_type": "slide"}
+worth_title = {"en": "## What each change is worth (`{name}`, validation)",
+               "tr": "## Her değişikliğin katkısı (`{name}`, doğrulama)"}
 for name, s in studies.items():
     if not runs.seed_group(s["table"], s["record"]):
         continue
-    display(Markdown(f"## What each change is worth (`{name}`, validation)"))
     noise = runs.compare_to_noise(s["table"], s["record"])
-    fig = plots.plot_ablations(noise)
-    plots.save_figure(fig, figures / f"experiments_{name}_ablations.png")
-    display(fig)
+    i18n.display_each(lambda lang: [Markdown(worth_title[lang].format(name=name)),
+                                    plots.plot_ablations(noise, language=lang)])
+    plots.save_figure(plots.plot_ablations(noise), figures / f"experiments_{name}_ablations.png")
 
 # %%
+seeds_text = {
+    "en": "Seeds of the reference recipe: {seeds}. Validation: mean {val_mean}, standard deviation {val_sd} points; "
+          "test: mean {test_mean}, standard deviation {test_sd} points.",
+    "tr": "Referans tarifin tohumları: {seeds}. Doğrulama: ortalama {val_mean}, standart sapma {val_sd} puan; "
+          "test: ortalama {test_mean}, standart sapma {test_sd} puan.",
+}
+
+
+def noise_outputs(val, test, both, lang):
+    text = seeds_text[lang].format(seeds=", ".join(val.attrs["seeds"]), val_mean=i18n.pct(val.attrs["seed_mean"], lang, 2),
+                                   val_sd=i18n.num(100 * val.attrs["seed_std"], lang, 2),
+                                   test_mean=i18n.pct(test.attrs["seed_mean"], lang, 2),
+                                   test_sd=i18n.num(100 * test.attrs["seed_std"], lang, 2))
+    table = both.rename(columns={"difference": "Δ validation", "verdict": "validation verdict",
+                                 "difference_test": "Δ test", "verdict_test": "test verdict"}).drop(columns=["noise"])
+    for col in ("validation verdict", "test verdict"):
+        table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown") else v)
+    table = table.rename(columns=lambda c: t(c, lang))
+    return [Markdown(text), table.style.format({t("val_accuracy", lang): "{:.2%}", t("Δ validation", lang): "{:+.2%}",
+                                                t("Δ test", lang): "{:+.2%}"}).hide(axis="index")]
+
+
 for name, s in studies.items():
     if not runs.seed_group(s["table"], s["record"]):
         continue
     val = runs.compare_to_noise(s["table"], s["record"], "val_accuracy")
     test = runs.compare_to_noise(s["table"], s["record"], "test_accuracy")
     both = val.merge(test[["variant", "difference", "verdict"]], on="variant", suffixes=("", "_test"))
-    seeds_text = ", ".join(val.attrs["seeds"])
-    display(Markdown(
-        f"Seeds of the reference recipe: {seeds_text}. Validation: mean {val.attrs['seed_mean']:.2%}, "
-        f"standard deviation {100 * val.attrs['seed_std']:.2f} points; test: mean {test.attrs['seed_mean']:.2%}, "
-        f"standard deviation {100 * test.attrs['seed_std']:.2f} points."))
-    display(both.rename(columns={"difference": "Δ validation", "verdict": "validation verdict",
-                                 "difference_test": "Δ test", "verdict_test": "test verdict"})
-            .drop(columns=["noise"]).style.format(
-                {"val_accuracy": "{:.2%}", "Δ validation": "{:+.2%}", "Δ test": "{:+.2%}"}).hide(axis="index"))
+    i18n.display_each(lambda lang: noise_outputs(val, test, both, lang))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Per class
 #
-# Recall of each class on validation, run by run: a change that raises the overall accuracy can
-# still trade a rare class (contempt, disgust, fear) for the common ones.
+# Recall of each class on validation, run by run: a change that raises the overall accuracy can still
+# trade a rare class (contempt, disgust, fear) for the common ones.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Sınıf başına
+#
+# Çalıştırma çalıştırma her sınıfın doğrulama duyarlılığı: genel doğruluğu yükselten bir değişiklik
+# yine de nadir bir sınıfı (küçümseme, iğrenme, korku) yaygın olanlara feda edebilir.
 
 # %%
 for name, s in studies.items():
     recall = runs.recall_table(s["folder"], s["table"])
     if recall.empty:
         continue
-    fig = plots.plot_recall_heatmap(recall, title=f"Validation recall per class and run ({name})")
-    plots.save_figure(fig, figures / f"experiments_{name}_recall.png")
-    display(fig)
+    i18n.display_each(lambda lang: plots.plot_recall_heatmap(
+        recall, title=t("Validation recall per class and run ({name})", lang).format(name=name), language=lang),
+        save=figures / f"experiments_{name}_recall.png")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Accuracy against training time
 #
 # Wall time of each run on the machine that trained it (the commit and machine are in each run's
 # `run.json`): what a longer budget or a bigger network buys.
 
-# %% slideshow={"slide_type": "slide"}
-display(Markdown("## Accuracy against training time"))
+# %% [markdown] tags=["lang-tr"]
+# ## Eğitim süresine göre doğruluk
+#
+# Her çalıştırmanın onu eğiten makinedeki süresi (commit ve makine her çalıştırmanın `run.json`
+# dosyasındadır): daha uzun bir bütçenin ya da daha büyük bir ağın ne kazandırdığı.
+
+# %%
+def time_figure(s, name, lang):
+    fig = plots.plot_accuracy_vs_time(s["table"], language=lang)
+    fig.suptitle(t("Sweep {name}", lang).format(name=name), fontweight="bold")
+    return fig
+
+
 for name, s in studies.items():
     if (s["table"]["status"] == "finished").sum() == 0:
         continue
-    fig = plots.plot_accuracy_vs_time(s["table"])
-    fig.suptitle(f"Sweep {name}", fontweight="bold")
-    plots.save_figure(fig, figures / f"experiments_{name}_time.png")
-    display(fig)
+    i18n.display_each(lambda lang: time_figure(s, name, lang), save=figures / f"experiments_{name}_time.png")

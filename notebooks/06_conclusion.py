@@ -1,0 +1,301 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["lang-en"]
+# # Limitations and ethics
+#
+# **What the model is for.** Research and teaching on facial expression recognition: classifying
+# the *apparent* expression of already-detected, roughly frontal faces. Its model card
+# (`models/default/MODEL_CARD.md`, reproduced in the appendix) says what it must not be used for:
+# **inferring the emotions, intent or mental state of real people**, or any decision about them
+# (hiring, policing, health, education). An expression is not an emotion: people smile when they are
+# not happy and look neutral when they are not calm, and the annotators of FER+ disagree on many
+# faces themselves.
+#
+# **What limits it.** FER2013 was scraped from web image searches: mostly frontal, young adult and
+# light-skinned faces with posed, often exaggerated expressions; how the model fares on other ages,
+# skin tones, poses, lighting or spontaneous expressions was not measured and is likely worse.
+# Contempt and disgust have about 120 training images each, so their recall is low and unstable. At
+# 48 x 48 pixels subtle cues are lost. The test split holds exact duplicates of training images (a
+# few dozen groups), which flatters every FER2013-based figure a little, ours included. Every run
+# was trained once per setting (the experiments measure seed noise where they can), and the
+# accuracy of a detected face in a real photo is lower than on FER2013's own crops (see *Faces in
+# the wild*).
+
+# %% [markdown] tags=["lang-tr"]
+# # Sınırlılıklar ve etik
+#
+# **Model ne için.** Yüz ifadesi tanıma üzerine araştırma ve öğretim: önceden bulunmuş, kabaca
+# önden çekilmiş yüzlerin *görünen* ifadesini sınıflandırmak. Model kartı
+# (`models/default/MODEL_CARD.md`, ekte İngilizce aslıyla) neye kullanılmaması gerektiğini söyler:
+# **gerçek kişilerin duygularını, niyetini ya da ruh halini çıkarmak** ya da onlar hakkında herhangi
+# bir karar (işe alım, kolluk, sağlık, eğitim). İfade duygu değildir: insanlar mutlu değilken
+# gülümser, sakin değilken nötr görünür; FER+ etiketleyicileri de birçok yüzde kendi aralarında
+# anlaşamaz.
+#
+# **Onu ne sınırlıyor.** FER2013 web görsel aramalarıyla toplanmıştır: çoğunlukla önden çekilmiş,
+# genç yetişkin ve açık tenli yüzler, pozlanmış ve çoğu zaman abartılı ifadeler; modelin başka
+# yaşlarda, ten renklerinde, pozlarda, ışıkta ya da kendiliğinden ifadelerde nasıl çalıştığı
+# ölçülmedi ve muhtemelen daha kötüdür. Küçümseme ve iğrenmenin her birinde yaklaşık 120 eğitim
+# görüntüsü vardır; duyarlılıkları düşük ve kararsızdır. 48 x 48 pikselde ince ipuçları kaybolur.
+# Test bölümü eğitim görüntülerinin birebir kopyalarını içerir (birkaç düzine grup); bu, bizimki
+# dahil FER2013'e dayalı her sonucu biraz şişirir. Her ayar bir kez eğitildi (deneyler tohum
+# gürültüsünü ölçebildikleri yerde ölçer) ve gerçek bir fotoğrafta bulunan bir yüzdeki doğruluk
+# FER2013'ün kendi kırpıntılarındakinden düşüktür (bkz. *Gerçek fotoğraflardaki yüzler*).
+
+# %% tags=["parameters"]
+# Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
+# the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
+from typing import Optional
+
+run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
+data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
+model_dir: Optional[str] = "models/default"   # the model folder reported on
+train: bool = False                           # 02: train a new model (True) or show the one in model_dir
+seed: int = 42                                # one seed for every random choice (which faces are shown)
+eval_subset: Optional[int] = None             # images per split evaluated in 03 (None: all of them)
+tta: bool = False                             # 03: also report horizontal-flip test-time augmentation
+output_dir: Optional[str] = None              # where figures and metrics go; None: reports/<run_name>
+training: dict = {"model": "default", "augment": "default"}  # 02: fer_helpers.training.fit parameters
+experiments: Optional[list] = None           # 05: sweep folder(s) shown in the Experiments chapter
+language: str = "en"                          # report language, en | tr (the notebook shows both; the report keeps one)
+title: str = ""                               # title block: the report's title (empty: the default title)
+author: str = ""                              # title block: author(s)
+course: str = ""                              # title block: course
+instructor: str = ""                          # title block: instructor
+date: str = ""                                # title block: date as written
+
+# %%
+# Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
+# None is reports/<run_name> and its model/ in the project; a relative path is the working
+# directory's, else the project's.
+from fer_helpers.params import run_paths
+
+data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, output_dir)
+
+# %%
+# %matplotlib inline
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from IPython.display import Markdown
+
+from fer_helpers import data, i18n, model, paper, pipeline, reproducibility
+from fer_helpers.i18n import t
+
+figures = Path(output_dir) / "figures"
+h = paper.headline(output_dir, model_dir, eval_subset)
+
+# %% [markdown] tags=["lang-en", "abstract"]
+# # Abstract
+
+# %% [markdown] tags=["lang-tr", "abstract"]
+# # Özet
+
+# %% tags=["abstract"]
+abstract_text = {
+    "en": "We train a VGG-style convolutional network of {params} million parameters end to end on raw 48 x 48 grayscale "
+          "faces of FER2013 [1], with the eight-class FER+ labels [2] as soft targets and class weights for the rare "
+          "expressions. On the FER+ test split under the standard majority protocol ({n} faces) it reaches "
+          "**{acc} accuracy** (macro F1 {f1}{tta}), against {ref} for Microsoft's VGG13 [2] on the same protocol, "
+          "after {minutes} minutes of training on {cores} CPU cores. Common expressions are recognised well "
+          "(recall {best}), the rare ones much less ({worst}). Grad-CAM [6] places most of the evidence on the "
+          "mouth; {shift} Published figures measured on other splits or class sets are reported with their "
+          "protocol and marked as not comparable. The whole report, in English and Turkish, is rebuilt from its "
+          "notebooks by one command.",
+    "tr": "FER2013'ün [1] ham 48 x 48 gri tonlamalı yüzleri üzerinde, sekiz sınıflı FER+ etiketleri [2] yumuşak "
+          "hedef ve nadir ifadeler için sınıf ağırlıklarıyla, {params} milyon parametreli VGG tarzı bir evrişimli ağı "
+          "uçtan uca eğitiyoruz. Standart çoğunluk protokolüyle FER+ test bölümünde ({n} yüz) **{acc} doğruluğa** "
+          "ulaşıyor (makro F1 {f1}{tta}); aynı protokolde Microsoft VGG13 [2] {ref} elde ediyor. Eğitim {cores} "
+          "işlemci çekirdeğinde {minutes} dakika sürdü. Yaygın ifadeler iyi tanınıyor (duyarlılık {best}), "
+          "nadir olanlar çok daha az ({worst}). Grad-CAM [6] kanıtın çoğunu ağıza yerleştiriyor; {shift} Başka "
+          "bölümlerde ya da sınıf kümelerinde ölçülmüş yayımlanmış sonuçlar protokolleriyle verilip "
+          "karşılaştırılamaz diye işaretleniyor. İngilizce ve Türkçe raporun tamamı not defterlerinden tek "
+          "komutla yeniden üretiliyor.",
+}
+shift_text = {
+    "en": "under controlled camera changes, {name} {strength} costs the most ({drop} points), framing changes little.",
+    "tr": "denetimli kamera değişimlerinde en pahalısı {strength} şiddetinde {name} ({drop} puan), kadraj "
+          "değişimleri az etkiliyor.",
+}
+tta_text = {"en": "; {acc} with flip test-time augmentation", "tr": "; ayna test zamanı çoğaltmayla {acc}"}
+
+
+def recalls(pairs, lang):
+    return ", ".join(f"{i18n.class_name(c, lang)} {i18n.num(r, lang, 2)}" for c, r in pairs)
+
+
+def abstract(lang):
+    shift = ""
+    if h["worst_shift"]:
+        name, strength, drop = h["worst_shift"]
+        shift = shift_text[lang].format(name=t(name, lang), strength=i18n.num(strength, lang, None), drop=i18n.num(100 * drop, lang, 1))
+    return Markdown(abstract_text[lang].format(
+        params=i18n.num(h["parameters"] / 1e6, lang, 2), n=i18n.num(h["n"], lang), acc=i18n.pct(h["accuracy"], lang),
+        f1=i18n.num(h["macro_f1"], lang, 3), ref=i18n.pct(h["reference"].accuracy, lang),
+        tta=tta_text[lang].format(acc=i18n.pct(h["tta_accuracy"], lang)) if h["tta_accuracy"] else "",
+        minutes=i18n.num(h["train_minutes"], lang), cores=h["cores"],
+        best=recalls(h["recall"][::-1][:3], lang), worst=recalls(h["recall"][:3], lang), shift=shift))
+
+
+i18n.display_each(abstract)
+
+# %% [markdown] tags=["lang-en"]
+# # Conclusion
+
+# %% [markdown] tags=["lang-tr"]
+# # Sonuç
+
+# %%
+conclusion_text = {
+    "en": "A small CNN, trained on a CPU from raw pixels, reads the expressions of FER+ faces with {acc} accuracy on "
+          "the standard protocol ({comparison} VGG13's {ref} with a fifth of its parameters at 48 x 48 instead of "
+          "64 x 64 pixels). Three choices carry most of it: the FER+ vote distribution as the training target, "
+          "augmentation inside the model, and a validation set that picks every setting while the test split is "
+          "measured once. What it does not solve is the rare expressions: {worst} remain the weak spot, and macro F1 "
+          "({f1}) says so where accuracy does not. The next steps follow from the measurements: more and more varied "
+          "faces of the rare classes, blur and compression in the augmentation, and an evaluation on faces that are "
+          "not web-scraped, posed and mostly young. Used within its limits, for research and teaching on the "
+          "apparent expression of a face, it is a reproducible baseline; it is not a reader of emotions.",
+    "tr": "Ham piksellerden bir işlemcide eğitilen küçük bir CNN, FER+ yüzlerinin ifadelerini standart protokolde "
+          "{acc} doğrulukla okuyor (VGG13'ün {ref} sonucunun {comparison_tr}; parametrelerinin beşte biriyle ve 64 x 64 "
+          "yerine 48 x 48 pikselde). Bunun çoğunu üç seçim taşıyor: eğitim hedefi olarak FER+ oy dağılımı, model "
+          "içinde veri çoğaltma ve her ayarı seçen bir doğrulama kümesiyle yalnızca bir kez ölçülen test bölümü. "
+          "Çözmediği şey nadir ifadeler: {worst} zayıf nokta olarak kalıyor ve doğruluğun söylemediğini makro F1 "
+          "({f1}) söylüyor. Sonraki adımlar ölçümlerden çıkıyor: nadir sınıflardan daha çok ve daha çeşitli yüz, "
+          "veri çoğaltmaya bulanıklık ve sıkıştırma, ve webden toplanmamış, pozlanmamış, çoğunlukla genç olmayan "
+          "yüzlerde bir değerlendirme. Sınırları içinde, bir yüzün görünen ifadesi üzerine araştırma ve öğretim "
+          "için kullanıldığında yeniden üretilebilir bir temel model; duygu okuyan bir araç değil.",
+}
+
+
+def conclusion(lang):
+    above = h["accuracy"] >= h["reference"].accuracy
+    return Markdown(conclusion_text[lang].format(
+        acc=i18n.pct(h["accuracy"], lang), ref=i18n.pct(h["reference"].accuracy, lang),
+        comparison="above" if above else "below", comparison_tr="üzerinde" if above else "altında",
+        worst=", ".join(i18n.class_name(c, lang) for c, _ in h["recall"][:3]), f1=i18n.num(h["macro_f1"], lang, 3)))
+
+
+i18n.display_each(conclusion)
+
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - FER+ votes give cleaner labels than FER2013's; the protocol decides which faces count
+# - a small VGG-style CNN with soft labels, class weights and augmentation trains on a CPU
+# - rare classes (contempt, disgust, fear) remain the weak spot: read macro F1, not only accuracy
+# - Grad-CAM puts most of the evidence on the mouth
+# - not for inferring emotions of real people: an expression is not an emotion
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## Çıkarımlar
+#
+# - FER+ oyları FER2013'ünkinden temiz etiketler verir; hangi yüzlerin sayılacağını protokol belirler
+# - yumuşak etiketler, sınıf ağırlıkları ve veri çoğaltmayla küçük bir VGG tarzı CNN işlemcide eğitilir
+# - nadir sınıflar (küçümseme, iğrenme, korku) zayıf nokta: yalnızca doğruluğa değil makro F1'e bakın
+# - Grad-CAM kanıtın çoğunu ağıza yerleştirir
+# - gerçek kişilerin duygularını çıkarmak için değil: ifade duygu değildir
+
+# %% [markdown] tags=["lang-en"]
+# # References
+
+# %% [markdown] tags=["lang-tr"]
+# # Kaynaklar
+
+# %%
+Markdown(paper.references_markdown())
+
+# %% [markdown] tags=["lang-en"]
+# # Appendix: reproducibility
+#
+# Everything needed to reproduce these results: the parameters of this run, the software versions
+# and git commits, the wall times, the full layer listing and the model card. The whole report is
+# rebuilt by one command, `fer report --params <profile>.yaml` (`-p language tr` for Turkish).
+
+# %% [markdown] tags=["lang-tr"]
+# # Ek: yeniden üretilebilirlik
+#
+# Bu sonuçları yeniden üretmek için gereken her şey: bu çalıştırmanın parametreleri, yazılım
+# sürümleri ve git commit'leri, süreler, katman katman tam liste ve model kartı. Raporun tamamı tek
+# komutla yeniden üretilir: `fer report --params <profil>.yaml` (Türkçe için `-p language tr`).
+
+# %%
+run = json.loads((Path(model_dir) / "run.json").read_text())
+now = reproducibility.run_info(seed=seed)
+provenance = {
+    "en": "- **model folder**: `{model}`, trained with seed {seed} at git commit `{commit}`, finished {finished}, "
+          "{minutes} min of training on {cores} CPU cores\n- **this report**: git commit `{now_commit}`, Keras backend "
+          "`{backend}`, run `{run_name}`, seed {report_seed}",
+    "tr": "- **model klasörü**: `{model}`, tohum {seed} ile git commit `{commit}` üzerinde eğitildi, bitiş {finished}, "
+          "{cores} işlemci çekirdeğinde {minutes} dakika eğitim\n- **bu rapor**: git commit `{now_commit}`, Keras arka ucu "
+          "`{backend}`, çalıştırma `{run_name}`, tohum {report_seed}",
+}
+i18n.display_each(lambda lang: Markdown(provenance[lang].format(
+    model=paper.report_path(model_dir, output_dir), seed=run["seed"], commit=run["git_commit"], finished=run["finished"],
+    minutes=i18n.num(run["wall_seconds"] / 60, lang, 1), cores=run["machine"]["cpu_count"],
+    now_commit=now["git_commit"], backend=now["keras_backend"], run_name=run_name, report_seed=seed)))
+
+# %% [markdown] tags=["lang-en"]
+# ## Parameters of this run
+#
+# papermill injected them into every notebook; paths are shown relative to the project.
+
+# %% [markdown] tags=["lang-tr"]
+# ## Bu çalıştırmanın parametreleri
+#
+# papermill bunları her not defterine yerleştirdi; yollar projeye göre gösterilir.
+
+# %%
+shown = {k: v and paper.report_path(v, output_dir) for k, v in {"data_dir": data_dir, "model_dir": model_dir}.items()}
+print(yaml.safe_dump({"run_name": run_name, **shown, "train": train, "seed": seed, "eval_subset": eval_subset,
+                      "tta": tta, "training": training, "language": language}, sort_keys=False, allow_unicode=True))
+
+# %% [markdown] tags=["lang-en"]
+# ## Software versions, when the model was trained and now
+
+# %% [markdown] tags=["lang-tr"]
+# ## Yazılım sürümleri, modelin eğitildiği sırada ve şimdi
+
+# %%
+versions_columns = {"en": ("training", "this report"), "tr": ("eğitim", "bu rapor")}
+i18n.display_each(lambda lang: pd.DataFrame(dict(zip(versions_columns[lang], (run["versions"], now["versions"]))))
+                  .fillna("–"))
+
+# %% [markdown] tags=["lang-en"]
+# ## Wall times of this report's steps (seconds; this notebook and the rendering come after)
+
+# %% [markdown] tags=["lang-tr"]
+# ## Bu raporun adımlarının süreleri (saniye; bu not defteri ve çıktı üretimi sonra gelir)
+
+# %%
+timings = pd.Series(pipeline.read_timings(output_dir), dtype=float)
+i18n.display_each(lambda lang: timings.rename(t("seconds", lang)).to_frame())
+
+# %% [markdown] tags=["lang-en"]
+# ## The network, layer by layer
+
+# %% [markdown] tags=["lang-tr"]
+# ## Katman katman ağ
+
+# %%
+net, classes = model.load_model_dir(model_dir)
+net.summary(line_length=100)
+
+# %% [markdown] tags=["lang-en"]
+# ## The model card (`MODEL_CARD.md` of the model folder)
+
+# %% [markdown] tags=["lang-tr"]
+# ## Model kartı (model klasörünün `MODEL_CARD.md` dosyası, İngilizce aslı)
+
+# %%
+Markdown((Path(model_dir) / "MODEL_CARD.md").read_text().replace("# Model card", "### Model card", 1))
