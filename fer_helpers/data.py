@@ -62,11 +62,14 @@ def display_path(path: str | os.PathLike) -> str:
 
     Reports, printed summaries and committed records then show no one machine's folder layout.
     """
-    p = Path(path).expanduser().resolve()
+    given = Path(os.path.normpath(Path(path).expanduser().absolute()))
+    resolved = Path(path).expanduser().resolve()
     beside = PROJECT_ROOT.parent
-    if beside != Path(beside.anchor) and p.is_relative_to(beside):
-        return os.path.relpath(p, PROJECT_ROOT)
-    return str(p)
+    # as given first: a ../shared that is a symbolic link to elsewhere still reads ../shared
+    for p in (given, resolved):
+        if beside != Path(beside.anchor) and p.is_relative_to(beside):
+            return os.path.relpath(p, PROJECT_ROOT)
+    return str(resolved)
 
 
 def default_data_paths() -> list[Path]:

@@ -749,3 +749,15 @@ def test_fer_entry_point(tmp_path):
     res = subprocess.run([fer, "data", "summary", str(S.make_ferplus(tmp_path / "d"))],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "layout: ferplus" in res.stdout
+
+
+def test_display_path_keeps_a_linked_sibling_relative(tmp_path, monkeypatch):
+    """../shared may be a symbolic link to another disk: reports still say ../shared/..., never
+    the link's target (a machine's layout); a folder elsewhere stays absolute."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "disk" / "data").mkdir(parents=True)
+    (tmp_path / "shared").symlink_to(tmp_path / "disk")
+    monkeypatch.setattr(D, "PROJECT_ROOT", tmp_path / "project")
+    assert D.display_path(tmp_path / "shared" / "data") == "../shared/data"
+    assert D.display_path(tmp_path / "project" / "models") == "models"
+    assert D.display_path("/usr/share") == "/usr/share"
