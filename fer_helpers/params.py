@@ -295,7 +295,9 @@ def _resolve_path(value: str | os.PathLike | None, what: str, must_exist: bool =
     if must_exist and not p.exists():
         looked = "" if p.is_absolute() else f" (looked in {Path.cwd()} and {PROJECT_ROOT})"
         raise FerError(f"{what} not found: {p}{looked}")
-    return str(p.resolve())
+    # absolute but with its links kept: a ../shared that links elsewhere still reads ../shared in
+    # reports (display_path), where the link's target would show one machine's layout
+    return os.path.normpath(p.absolute())
 
 
 def run_paths(run_name: str, data_dir: str | None = None, model_dir: str | None = None,
