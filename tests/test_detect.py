@@ -14,18 +14,10 @@ skimage_data = pytest.importorskip("skimage.data")
 
 from fer_helpers import detection, faces  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
+from fer_helpers.video import _iou  # noqa: E402  (boxes x, y, w, h)
 
 # the astronaut's face in skimage.data.astronaut() (x, y, w, h), roughly (Haar's box)
 ASTRONAUT_FACE = (177, 67, 93, 93)
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / (aw * ah + bw * bh - inter)
 
 
 @pytest.fixture(scope="module")
