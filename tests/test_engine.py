@@ -249,6 +249,10 @@ def test_the_strongest_augmentation_converts_to_the_bare_inference_graph(tmp_pat
     x = np.random.default_rng(0).integers(0, 256, (16, 48, 48), dtype=np.uint8)
     np.testing.assert_allclose(engine.OnnxModel(tmp_path / "m.onnx").predict(x),
                                model.predict(x[..., None].astype("float32"), verbose=0), atol=1e-5)
+    # the rescaling to [0, 1] is folded into the first convolution's weights: pixels go straight in
+    graph = onnx.load(tmp_path / "m.onnx").graph
+    first = [node for node in graph.node if graph.input[0].name in node.input]
+    assert [node.op_type for node in first] == ["Reshape"], [node.op_type for node in first]
 
 
 @pytest.mark.parametrize("corrupted", ["onnx", "int8"])
