@@ -59,6 +59,8 @@ DEFAULTS: dict = {
     "ema": 0.0,                  # momentum of an exponential moving average of the weights (0: off; e.g. 0.999)
     "mixup": 0.0,                # mixup's Beta(alpha, alpha) on images and soft labels (0: off; e.g. 0.2)
     "label_smoothing": 0.0,      # mixes each target with the uniform distribution (0: off)
+    "teachers": [],              # trained model folders to distil from (distill.py; []: off)
+    "teacher_weight": 0.5,       # share of the teachers' mean probabilities in each target
 }
 
 MODELS = ("default", "baseline")  # model.BUILDERS' names (model imports Keras; this module must not)
@@ -84,6 +86,7 @@ RANGES = {
     "ema": ("number", 0, 1, True, False, False),
     "mixup": ("number", 0, 10, True, True, False),
     "label_smoothing": ("number", 0, 1, True, False, False),
+    "teacher_weight": ("number", 0, 1, True, True, False),
 }
 
 
@@ -148,6 +151,9 @@ def training_params(params: dict | None = None, **overrides) -> dict:
             raise FerError(f"training.{key} must be one of {', '.join(choices)}, got {merged[key]!r}")
     for key, spec in RANGES.items():
         _check_number(key, merged[key], spec)
+    teachers = merged["teachers"]
+    if not isinstance(teachers, list) or not all(isinstance(t, str) and t for t in teachers):
+        raise FerError(f"training.teachers must be a list of model folders, got {teachers!r}")
     if not isinstance(merged["evaluate_test"], bool):
         raise FerError(f"training.evaluate_test must be true or false, got {merged['evaluate_test']!r}")
     return merged

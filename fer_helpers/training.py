@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import yaml
 
-from . import files
+from . import distill, files
 from . import model as M
 from .data import display_path, load_dataset, seeded_subset
 from .errors import FerError, Interrupted
@@ -427,13 +427,19 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
     run.classes = classes
     targets = _targets(y_tr, len(classes))
     sw, probs = None, None
-    if p["imbalance"] != "none":
+    if p["imbalance"] != "none":  # weighted by the votes: a teacher's view does not make a face rarer
         w = class_weights(y_tr, len(classes), p["class_weight_power"])
         per_sample = targets @ w
         if p["imbalance"] == "class_weight":
             sw = per_sample.astype(np.float32)
         else:
             probs = per_sample / per_sample.sum()
+    if p["teachers"]:
+        start.setdefault("teachers", distill.teacher_record(p["teachers"], classes))
+        files.write_json(run.start_file, start)
+        targets = distill.distilled_targets(targets, x_tr, p["teachers"], p["teacher_weight"],
+                                            run.ckpt_dir / distill.TEACHER_FILE)
+        keras.utils.set_random_seed(p["seed"])  # as if no teacher had been loaded: fresh and resumed runs alike
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs,
                           mixup=p["mixup"], jpeg=p["augment"] == "strong")
 

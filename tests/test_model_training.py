@@ -223,3 +223,39 @@ def test_fer_train_with_the_smoke_profile_on_the_real_data(tmp_path, shared_data
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test"]["n"] == 3137  # the whole FER+ test set under the majority protocol
     assert metrics["validation"]["n"] == 300  # the smoke profile's valid_subset
+
+
+def test_distillation_trains_on_the_teachers_probabilities_and_resumes_on_the_same(tmp_path):
+    """A student with ``teachers`` trains on votes mixed with the teachers' mean probabilities
+    (face and mirror image), kept in its checkpoints and recorded with each teacher's hash."""
+    from fer_helpers import distill
+    from fer_helpers.data import load_dataset
+
+    data = tiny_ferplus(tmp_path / "data")
+    teacher = fit({"training": {**TINY, "model": "baseline", "epochs": 1}}, data_dir=data,
+                  out_dir=tmp_path / "teacher", verbose=0)
+    student = fit({"training": {**TINY, "model": "baseline", "epochs": 1, "teachers": [str(teacher)],
+                                "teacher_weight": 0.25}}, data_dir=data, out_dir=tmp_path / "student", verbose=0)
+    stored = np.load(student / "checkpoints" / distill.TEACHER_FILE)
+    x, _ = load_dataset(data).split("train")
+    model, _ = load_model_dir(teacher)
+    faces = x[..., None].astype("float32")
+    expected = (model.predict(faces, verbose=0) + model.predict(faces[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(stored, expected, atol=1e-5)
+    start = json.loads((student / "checkpoints" / "start.json").read_text())
+    assert start["teachers"] == distill.teacher_record([str(teacher)], load_dataset(data).classes)
+    info = json.loads((student / "run.json").read_text())
+    assert info["params"]["teachers"] == [str(teacher)] and info["params"]["teacher_weight"] == 0.25
+    # the mix: a quarter teacher, three quarters votes
+    votes_only = np.full_like(stored, 1 / stored.shape[1])
+    mixed = distill.distilled_targets(votes_only, x, [str(teacher)], 0.25, student / "checkpoints" / distill.TEACHER_FILE)
+    np.testing.assert_allclose(mixed, 0.75 * votes_only + 0.25 * stored, atol=1e-6)
+
+
+def test_a_teacher_that_is_not_a_model_folder_is_one_clear_error(tmp_path):
+    data = tiny_ferplus(tmp_path / "data")
+    with pytest.raises(FerError, match="teacher .*no model.keras"):
+        fit({"training": {**TINY, "teachers": [str(tmp_path / "nowhere")]}}, data_dir=data,
+            out_dir=tmp_path / "student", verbose=0)
+    with pytest.raises(FerError, match="training.teachers must be a list"):
+        training_params({"teachers": "models/default"})
