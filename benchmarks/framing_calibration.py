@@ -179,13 +179,16 @@ def format_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-def figure(measured: dict, result: dict, data=None):
+def figure(measured: dict, result: dict, data=None, language: str = "en"):
     """Histograms of the ratios with their medians, and examples: detection, eyes, the fitted
-    square (aligned) and FER2013's true square."""
+    square (aligned) and FER2013's true square; labels in ``language`` (``i18n``), as the report
+    shows it in each."""
     import matplotlib.pyplot as plt
     import matplotlib.patches as patches
 
     from fer_helpers.data import load_dataset
+    from fer_helpers.i18n import t, t_format
+    from fer_helpers.plots import localize_ticks
 
     names = [("blazeface", "mean_side", "side / mean(box, eye distance)"),
              ("blazeface", "mean_down", "centre below eyes / mean"),
@@ -203,7 +206,8 @@ def figure(measured: dict, result: dict, data=None):
         lo, hi = np.percentile(v, [1, 99])
         ax.hist(np.clip(v, lo, hi), bins=40, color="#4c72b0")
         ax.axvline(med, color="#c44e52", lw=2)
-        ax.set_title(f"{title}\nmedian {med:.3f}", fontsize=9)
+        ax.set_title(t_format("{title}\nmedian {median:.3f}", language, title=t(title, language), median=med),
+                     fontsize=9)
         ax.set_yticks([])
     x, _ = load_dataset(data).split("valid", labels="majority")
     chosen = DETECTOR_FRAMINGS["blazeface"][0]
@@ -216,26 +220,27 @@ def figure(measured: dict, result: dict, data=None):
         img = np.kron(x[rec["index"]], np.ones((1, 1)))
         ax.imshow(img, cmap="gray", extent=(cx - side / 2, cx + side / 2, cy + side / 2, cy - side / 2))
         ax.add_patch(patches.Rectangle((cx - side / 2, cy - side / 2), side, side, fill=False, ec="#55a868", lw=2,
-                                       label="FER2013 square"))
+                                       label=t("FER2013 square", language)))
         bx, by, bw, bh = rec["box"]
         ax.add_patch(patches.Rectangle((bx, by), bw, bh, fill=False, ec="#8172b2", lw=1, ls="--",
-                                       label="BlazeFace box"))
+                                       label=t("BlazeFace box", language)))
         (rx, ry), (lx, ly) = rec["eyes"]
-        ax.plot([rx, lx], [ry, ly], "o", color="#dd8452", ms=4, label="eyes")
+        ax.plot([rx, lx], [ry, ly], "o", color="#dd8452", ms=4, label=t("eyes", language))
         fx, fy, fs, _ = _frame(rec, chosen, k)
         angle = math.degrees(math.atan2(ly - ry, lx - rx))
         import cv2
 
         pts = cv2.boxPoints(((fx, fy), (fs, fs), angle))
-        ax.add_patch(patches.Polygon(pts, closed=True, fill=False, ec="#c44e52", lw=1.5, label="aligned crop"))
+        ax.add_patch(patches.Polygon(pts, closed=True, fill=False, ec="#c44e52", lw=1.5, label=t("aligned crop", language)))
         ax.set_xlim(cx - half, cx + half)
         ax.set_ylim(cy + half, cy - half)
         ax.set_xticks([])
         ax.set_yticks([])
         if i == 0:
             ax.legend(fontsize=7, loc="lower left")
-    fig.suptitle("FER2013's framing measured: where the 48x48 square lies around a detected face", fontsize=11)
-    return fig
+    fig.suptitle(t("FER2013's framing measured: where the 48x48 square lies around a detected face", language),
+                 fontsize=11)
+    return localize_ticks(fig, language)
 
 
 def main(argv=None) -> int:
@@ -243,11 +248,13 @@ def main(argv=None) -> int:
     parser.add_argument("--faces", type=int, default=300, help="validation faces to place (default 300)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--data", help="FER+ data folder (default: data/ferplus, ../shared/data/ferplus)")
-    parser.add_argument("--figure", help="save the figure here (PNG, SVG or PDF)")
+    parser.add_argument("--figure", help="save the figure here (PNG, SVG or PDF), and in Turkish beside it "
+                        "(framing.png -> framing.tr.png)")
     parser.add_argument("--json", help="save the fitted figures here")
     args = parser.parse_args(argv)
 
     from fer_helpers.files import atomic_path, write_json
+    from fer_helpers.i18n import LANGUAGES, language_path
 
     measured = measure(args.faces, args.seed, args.data)
     result = fit(measured)
@@ -256,10 +263,12 @@ def main(argv=None) -> int:
     if args.json:
         write_json(args.json, result)
     if args.figure:
-        fig = figure(measured, result, args.data)
-        with atomic_path(args.figure) as tmp:
-            fig.savefig(tmp, dpi=120)
-        print(f"figure: {args.figure}")
+        for language in LANGUAGES:
+            path = language_path(args.figure, language)
+            fig = figure(measured, result, args.data, language)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, dpi=120)
+            print(f"figure: {path}")
     return 0
 
 

@@ -72,7 +72,7 @@ def cmd_export(args) -> int:
 def cmd_report(args) -> int:
     from .pipeline import run_report_cli
 
-    return run_report_cli(args.params, args.param or [], args.out)
+    return run_report_cli(args.params, args.param or [], args.out, only_render=args.render_only)
 
 
 def cmd_sweep(args) -> int:
@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"),
                    help="override a notebook parameter, e.g. -p train true")
     r.add_argument("--out", help="output folder (default: reports/<run_name>)")
+    r.add_argument("--render-only", action="store_true",
+                   help="render the report and slides of the already executed run in --out again, in the "
+                        "language of -p language, without running the notebooks (seconds)")
     r.set_defaults(func=cmd_report)
     return parser
 
@@ -176,7 +179,9 @@ def main(argv=None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     try:
-        if args.command in ("train", "evaluate", "calibrate", "export", "report"):  # predict: only its keras engine
+        # predict: only its keras engine; report --render-only runs no notebook, so needs no Keras
+        rendering_only = getattr(args, "render_only", False)
+        if args.command in ("train", "evaluate", "calibrate", "export", "report") and not rendering_only:
             _import_keras_quietly()
         return args.func(args)
     except FerError as exc:

@@ -10,6 +10,9 @@ English is the key, so English code reads as it did and needs no entry. A Turkis
 missing raises ``KeyError``: a figure is never half translated without a test noticing
 (``tests/test_report.py`` draws every figure in Turkish).
 
+Numbers follow the language too: Turkish writes ``0,5``, ``3.137`` and ``%86``. ``num``, ``pct``,
+``number`` and ``t_format`` write them; figures get the same from ``plots`` (tick labels included).
+
 Code that shows language-dependent output calls ``display_each``: it shows the output once per
 language, each marked with its language in the output's metadata, so one executed notebook
 renders in either language without running again.
@@ -17,6 +20,9 @@ renders in either language without running again.
 
 from __future__ import annotations
 
+import numbers
+import re
+import string
 from pathlib import Path
 
 LANGUAGES = ("en", "tr")
@@ -135,6 +141,103 @@ TURKISH: dict[str, str] = {
     "best_epoch": "en iyi epok", "epochs": "epok", "wall_minutes": "süre (dk)",
     "Δ validation": "Δ doğrulama", "validation verdict": "doğrulama kararı", "Δ test": "Δ test",
     "test verdict": "test kararı", "outside": "gürültü dışında", "inside": "gürültü içinde", "unknown": "bilinmiyor",
+    # the framing calibration figure (benchmarks/framing_calibration.py draws it in each language)
+    "FER2013's framing measured: where the 48x48 square lies around a detected face":
+        "FER2013'ün kadrajı ölçüldü: 48x48 kare, bulunan yüzün çevresinde nerede duruyor",
+    "side / mean(box, eye distance)": "kenar / ort(kutu, göz arası)", "centre below eyes / mean": "merkezin gözlerden aşağısı / ort",
+    "side / eye distance": "kenar / göz arası", "side / Haar box": "kenar / Haar kutusu",
+    "{title}\nmedian {median:.3f}": "{title}\nmedyan {median:.3f}",
+    "FER2013 square": "FER2013 karesi", "BlazeFace box": "BlazeFace kutusu", "aligned crop": "hizalı kırpıntı",
+    "eyes": "gözler",
+}
+
+
+# The committed benchmark results (benchmarks/results/*) in Turkish: the files stay as the
+# benchmarks print them, ``turkish_results.benchmark_text`` translates them for the Turkish report.
+
+#: Their lines of prose, each a template: ``{name}`` stands for what varies (numbers, names).
+BENCHMARK_LINES_TR: dict[str, str] = {
+    # detectors.txt
+    "{scenes} scenes, {faces} FER+ {split} faces": "{scenes} sahne, {faces} FER+ {split} yüzü",
+    "CPU ms: median processor time per photo (time.process_time: all threads, and unlike wall":
+        "CPU ms: fotoğraf başına medyan işlemci süresi (time.process_time: tüm iş parçacıkları; duvar",
+    "time not inflated by other processes on a shared machine)":
+        "saatinin aksine, paylaşılan makinedeki başka süreçlerle şişmez)",
+    "real photos (faces found / faces there, CPU time):": "gerçek fotoğraflar (bulunan yüz / olan yüz, CPU süresi):",
+    # framing_calibration.txt
+    "{faces} FER+ {split} faces placed": "{faces} FER+ {split} yüzü yerleştirildi",
+    "{detector}: found {n} ({share})": "{detector}: {n} yüz bulundu ({share})",
+    "framing {name}: held-out IoU with FER2013's square, median {median}, 10th percentile {p10}":
+        "kadraj {name}: ayrılmış yüzlerde FER2013 karesiyle IoU, medyan {median}, 10. yüzdelik {p10}",
+    "eye tilt in FER2013's crops: median {median} deg, 90th percentile {p90} deg":
+        "FER2013 kırpıntılarında göz eğimi: medyan {median} derece, 90. yüzdelik {p90} derece",
+    "figure: {file}": "şekil: {file}",
+    # photo_path.txt
+    "{photos} photos, {faces} FER+ {split} faces; model {model}": "{photos} fotoğraf, {faces} FER+ {split} yüzü; model {model}",
+    "original {size} crops of all {n} faces: accuracy {accuracy}":
+        "{n} yüzün tümünün özgün {size} kırpıntıları: doğruluk {accuracy}",
+    "gap: accuracy on the faces found minus the original crops' accuracy on the same faces":
+        "fark: bulunan yüzlerdeki doğruluk eksi aynı yüzlerin özgün kırpıntılarındaki doğruluk",
+    "CPU ms: median processor time of detection + crops per photo (time.process_time: all threads,":
+        "CPU ms: fotoğraf başına bulma + kırpma medyan işlemci süresi (time.process_time: tüm iş parçacıkları;",
+    "and unlike wall time not inflated by other processes on a shared machine)":
+        "duvar saatinin aksine, paylaşılan makinedeki başka süreçlerle şişmez)",
+    "recall by face size (square side in pixels, before the photo's size is chosen):":
+        "yüz boyutuna göre bulma oranı (karenin kenarı, piksel; fotoğrafın boyutu seçilmeden önce):",
+    # speed.md
+    "{model} on {cpu}, {cores} logical cores; load average {before} before, {after} after (1 min)":
+        "{model}, {cpu}, {cores} mantıksal çekirdek; yük ortalaması önce {before}, sonra {after} (1 dk)",
+    "throughput over the {n} FER+ test faces; of the photo's time, detection and aligned crops take {crop} "
+    "({faces} face, detector {detector}); ONNX Runtime {version}; reference model: {reference}":
+        "işlem hızı {n} FER+ test yüzü üzerinde; fotoğrafın süresinin {crop} kadarı bulma ve hizalı kırpmadır "
+        "({faces} yüz, bulucu {detector}); ONNX Runtime {version}; referans model: {reference}",
+    "video: a whole-frame search every {k} frames, faces followed in between; searching every frame instead: "
+    "{rate} frames/s ({engine})":
+        "video: her {k} karede bir tüm karede arama, arada yüzler izlenir; her karede arama ise: {rate} kare/s ({engine})",
+}
+
+#: Fixed-width tables: a line whose first word is one of these is a table's header row.
+BENCHMARK_TABLE_STARTS = ("detector", "ratio", "path")
+
+#: Their column headers and table cells (fixed-width and markdown). A Turkish header is placed
+#: where the English one was, the columns widened where it is longer (``turkish_results.benchmark_text``).
+BENCHMARK_WORDS_TR: dict[str, str] = {
+    # detectors.txt
+    "detector": "bulucu", "what": "ne", "recall %": "bulma %", "false/img": "hata/foto", "CPU ms": "CPU ms",
+    "eyes": "göz", "TF": "TF", "yes": "var", "no": "yok",
+    "astronaut": "astronot", "cameraman": "kameraman", "coffee": "kahve", "cat": "kedi",
+    "OpenCV Haar cascade (old default)": "OpenCV Haar kaskadı (eski varsayılan)",
+    "BlazeFace short, windows, 2nd look, face mesh (default)":
+        "BlazeFace kısa, pencereler, 2. bakış, yüz ağı (varsayılan)",
+    "BlazeFace short range, windows + 2nd look": "BlazeFace kısa menzil, pencereler + 2. bakış",
+    "BlazeFace short range, windows": "BlazeFace kısa menzil, pencereler",
+    "BlazeFace short range, whole photo": "BlazeFace kısa menzil, tüm fotoğraf",
+    "BlazeFace full range, whole photo": "BlazeFace tam menzil, tüm fotoğraf",
+    "BlazeFace full range, windows": "BlazeFace tam menzil, pencereler",
+    "dlib HOG + 5-point landmarks": "dlib HOG + 5 nokta işaretler",
+    "MTCNN (mtcnn package)": "MTCNN (mtcnn paketi)",
+    # framing_calibration.txt
+    "ratio": "oran", "median": "medyan", "IQR": "ÇAA", "5-95%": "%5-95", "std": "std", "constant now": "şimdiki sabit",
+    # photo_path.txt
+    "path": "yol", "acc found %": "doğr. bulunan %", "acc all %": "doğr. tüm %", "crops %": "kırpıntı %",
+    "gap pt": "fark puan",
+    "haar, 20% margin (old)": "haar, %20 pay (eski)", "haar, measured framing": "haar, ölçülen kadraj",
+    "blazeface, aligned (default)": "blazeface, hizalı (varsayılan)", "blazeface, not turned": "blazeface, döndürülmeden",
+    # speed.md
+    "figure": "ölçüt", "Keras": "Keras", "ONNX float32": "ONNX float32", "ONNX int8": "ONNX int8",
+    "`fer` TFLite (reference)": "`fer` TFLite (referans)", "target": "hedef",
+    "FER+ test accuracy": "FER+ test doğruluğu", "one face, median (p95, min)": "tek yüz, medyan (p95, min)",
+    "batch of 256, throughput": "256'lık yığın, işlem hızı",
+    "photo end to end, 512x512, one face": "fotoğraf uçtan uca, 512x512, tek yüz",
+    "video, 640x480, one face, every frame": "video, 640x480, tek yüz, her kare",
+    "`fer predict` start-up, one photo": "`fer predict` açılışı, tek fotoğraf",
+    # a value of a line's template that is a word: the split
+    "validation": "doğrulama", "valid": "doğrulama", "test": "test",
+}
+
+#: Words inside the cells of a table (units): replaced wherever they stand as words.
+BENCHMARK_UNITS_TR: dict[str, str] = {
+    "faces/s": "yüz/s", "frames/s": "kare/s", "n/a": "yok", "faces": "yüz", "classes": "sınıf",
 }
 
 
@@ -167,17 +270,56 @@ def check_language(language) -> str:
 
 def pct(value: float, language: str = DEFAULT_LANGUAGE, digits: int = 1) -> str:
     """A share as a percentage the way each language writes it: ``86.2%``, Turkish ``%86,2``."""
-    text = f"{100 * value:.{digits}f}"
-    return f"{text}%" if check_language(language) == "en" else f"%{text.replace('.', ',')}"
+    return number(value, language, f".{digits}%")
 
 
 def num(value, language: str = DEFAULT_LANGUAGE, digits: int | None = 0) -> str:
     """A number with thousands grouped: ``3,137`` and ``0.72``; Turkish ``3.137`` and ``0,72``
     (``digits=None``: as short as it goes, ``0.85``, ``30``)."""
-    text = f"{value:g}" if digits is None else f"{value:,.{digits}f}"
-    if check_language(language) == "tr":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return number(value, language, "g" if digits is None else f",.{digits}f")
+
+
+def number(value, language: str = DEFAULT_LANGUAGE, spec: str = "g") -> str:
+    """``value`` formatted with ``spec`` (``.2f``, ``+.1f``, ``.0%``, ``,``) the way ``language``
+    writes numbers: ``number(0.5, "tr")`` is ``0,5``, ``number(0.862, "tr", ".1%")`` ``%86,2``."""
+    return number_text(format(value, spec), language)
+
+
+def number_text(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A number Python or matplotlib wrote (``3,137.5``, ``−0.25``, ``86%``) the way ``language``
+    writes it: Turkish swaps the decimal point and the thousands comma and puts ``%`` first
+    (``3.137,5``, ``−0,25``, ``%86``). Only for a number's text: words keep their dots."""
+    if check_language(language) == "en":
+        return text
+    text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    percent = re.fullmatch(r"([+\-−]?)(.*)%", text)
+    return f"{percent.group(1)}%{percent.group(2)}" if percent else text
+
+
+class _NumberFormatter(string.Formatter):
+    """``str.format`` that writes each number field with ``number`` (the language's separators)."""
+
+    def __init__(self, language: str):
+        super().__init__()
+        self.language = language
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return number(value, self.language, format_spec)
+        return super().format_field(value, format_spec)
+
+
+def t_format(text: str, language: str = DEFAULT_LANGUAGE, **values) -> str:
+    """``t(text, language).format(**values)`` with the numbers in the language's way: the Turkish
+    ``"Güvenilirlik diyagramı (ECE = {ece:.3f})"`` gives ``ECE = 0,050``, the English ``0.050``."""
+    return _NumberFormatter(check_language(language)).format(t(text, language), **values)
+
+
+def language_path(path, language: str = DEFAULT_LANGUAGE) -> Path:
+    """A figure file's version in ``language``: English is ``path`` itself, Turkish ``name.tr.png``
+    beside it (a benchmark draws its figure once per language; the report picks its own)."""
+    path = Path(path)
+    return path if check_language(language) == DEFAULT_LANGUAGE else path.with_suffix(f".{language}{path.suffix}")
 
 
 def display_each(make, save=None, languages=LANGUAGES) -> None:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from .data import PROJECT_ROOT
-from .i18n import t
+from .i18n import language_path, t
 
 
 class Reference(NamedTuple):
@@ -153,10 +153,11 @@ def strip_machine_paths(text: str) -> str:
     return _ABSOLUTE_PATH.sub(r"\1", text)
 
 
-def benchmark_results(folder: str | Path = BENCHMARKS_DIR) -> list[dict]:
+def benchmark_results(folder: str | Path = BENCHMARKS_DIR, language: str = "en") -> list[dict]:
     """Each of ``BENCHMARKS`` as ``{name, file, command, text, figure, missing}``: ``text`` is the
     committed result with machine paths stripped and its ``command:`` line moved to ``command``;
-    a file not there (yet) gives ``missing: True`` and no text, never an error."""
+    ``figure`` the figure drawn in ``language`` where there is one (``i18n.language_path``), else
+    the English one; a file not there (yet) gives ``missing: True`` and no text, never an error."""
     folder = Path(folder)
     out = []
     for b in BENCHMARKS:
@@ -170,8 +171,8 @@ def benchmark_results(folder: str | Path = BENCHMARKS_DIR) -> list[dict]:
                 item["command"] = commands[0]
             kept = [re.sub(r";?\s*command:.*$", "", ln) if "command:" in ln else ln for ln in lines]
             item["text"] = "\n".join(ln for ln in kept if ln.strip() != "done").strip()
-            if b.figure and (folder / b.figure).is_file():
-                item["figure"] = str(folder / b.figure)
+            figures = [language_path(folder / b.figure, language), folder / b.figure] if b.figure else []
+            item["figure"] = next((str(f) for f in figures if f.is_file()), None)
         out.append(item)
     return out
 

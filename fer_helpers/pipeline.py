@@ -11,7 +11,7 @@
 3. Merge the executed notebooks and render ``report.html``, ``slides.html`` and their PDFs
    (``render``) in the profile's ``language``; the notebooks hold every language, so
    ``render_run`` renders an executed run in another one without running it again
-   (``<run>/tr/`` for Turkish).
+   (``<run>/tr/`` for Turkish); ``fer report --render-only`` does that (``render_only``).
 
 The console shows progress and real warnings only: kernels talk over local IPC sockets (no
 "running over TCP without encryption" warning) and import TensorFlow with its C++ start-up notes
@@ -36,7 +36,8 @@ from . import render
 from .data import PROJECT_ROOT
 from .errors import FerError
 from .files import ensure_dir, write_json, write_text
-from .params import PARAMS_DIR, apply_overrides, check_params, load_profile, notebook_parameters, parse_overrides
+from .params import (PARAMS_DIR, apply_overrides, check_params, load_params, load_profile, notebook_parameters,
+                     parse_overrides, run_paths)
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"
@@ -275,15 +276,70 @@ def render_run(output_dir: str | os.PathLike, params: dict, executed: list | Non
     return target
 
 
-def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str | os.PathLike | None) -> int:
-    """``fer report``: 0 on success; a ``FerError`` prints one line and returns 2."""
+def executed_run(params: str | os.PathLike | dict | None = None, overrides: dict | None = None,
+                 output_dir: str | os.PathLike | None = None) -> tuple[Path, dict, list[Path]]:
+    """``(run folder, params, executed notebooks)`` of a run ``fer report`` already executed, for
+    rendering it again (``render_only``); ``FerError`` in one line when there is none to render.
+
+    The folder is the one ``fer report`` names (``output_dir``, else the profile's, else
+    ``reports/<run_name>``). The params are those the run recorded (``<run>/params.yaml``: its
+    model, seed, sweep folders), with ``overrides`` on top, so ``-p language tr`` or ``-p author``
+    change the rendering only; a run without that file takes the profile's. The notebooks are the
+    ``0N_*.ipynb`` the run executed, in order (05_experiments only when a sweep is named), each
+    of which finished in the last run (``timings.json``): a failed run is not rendered as if whole.
+    """
+    if isinstance(params, dict):
+        p = check_params(apply_overrides(params, overrides))
+    else:
+        p = load_profile(params, overrides)
+    folder = output_dir or p.get("output_dir")
+    out = Path(run_paths(p["run_name"], output_dir=str(folder) if folder else None)[2])
+    if not out.is_dir():
+        raise FerError(f"no executed run in {out}: run `fer report` with these params first "
+                       "(--render-only renders a run's executed notebooks again)")
+    recorded = out / "params.yaml"
+    if recorded.is_file():
+        p = check_params(apply_overrides(load_params(recorded), overrides), source=str(recorded))
+    executed = sorted(out.glob("[0-9][0-9]_*.ipynb"))
+    if not p.get("experiments"):
+        executed = [path for path in executed if path.stem != EXPERIMENTS_NOTEBOOK]
+    if not executed:
+        raise FerError(f"no executed notebooks (0N_name.ipynb) in {out}: run `fer report` first")
+    timings = read_timings(out)
+    unfinished = [path.name for path in executed if timings and path.stem not in timings]
+    if unfinished:
+        raise FerError(f"{', '.join(unfinished)} in {out} did not finish in the last run; run `fer report` again")
+    return out, p, executed
+
+
+def render_only(params: str | os.PathLike | dict | None = None, overrides: dict | None = None,
+                output_dir: str | os.PathLike | None = None, pdf: bool | None = None) -> Path:
+    """``fer report --render-only``: the report and slides of an executed run (``executed_run``)
+    rendered again in its params' ``language``, nothing executed (seconds, where ``fer report``
+    takes minutes). Returns the folder it wrote (``language_folder``)."""
+    out, p, executed = executed_run(params, overrides, output_dir)
+    assets = render.load_assets()
+    if pdf is None:
+        pdf = render.find_chromium() is not None
+        if not pdf:
+            _say("warning: Chromium not found, the PDFs are skipped (scripts/install_report_tools.sh)")
+    return render_run(out, p, executed, p["language"], assets, pdf)
+
+
+def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str | os.PathLike | None,
+                   only_render: bool = False) -> int:
+    """``fer report`` (``only_render``: ``fer report --render-only``): 0 on success, printing the
+    files written; a ``FerError`` prints one line and returns 2."""
     try:
-        out = run_report(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
+        if only_render:
+            folder = render_only(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
+        else:
+            out = run_report(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
+            folder = language_folder(out, load_profile(params or PARAMS_DIR / "full.yaml",
+                                                        parse_overrides(overrides))["language"])
     except FerError as exc:
         print(f"fer report: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    folder = language_folder(out, load_profile(params or PARAMS_DIR / "full.yaml",
-                                                parse_overrides(overrides))["language"])
     for name in ("report.html", "report.pdf", "slides.html", "slides.pdf"):
         if (folder / name).is_file():
             print(folder / name)

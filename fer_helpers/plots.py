@@ -9,6 +9,7 @@ cell's last expression (or with ``display(fig)``); scripts write it with ``save_
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .files import atomic_path, ensure_dir
-from .i18n import class_name, class_names, pct, t
+from .i18n import class_name, class_names, num, number, number_text, pct, t, t_format
 from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
 
 DPI = 120
@@ -40,12 +41,74 @@ def set_style() -> None:
 
 
 def _styled(fn):
-    """Draw inside the project style without changing the caller's global settings."""
+    """Draw inside the project style without changing the caller's global settings, the tick
+    labels' numbers in the figure's ``language`` (``localize_ticks``)."""
+    signature = inspect.signature(fn)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with mpl.rc_context(_style_rc()):
-            return fn(*args, **kwargs)
+            fig = fn(*args, **kwargs)
+        language = signature.bind(*args, **kwargs).arguments.get("language", "en")
+        return localize_ticks(fig, language) if isinstance(fig, Figure) else fig
     return wrapper
+
+
+class _LanguageFormatter(mpl.ticker.Formatter):
+    """A tick formatter whose labels write their numbers the way ``language`` does (``0,5``, ``%80``
+    in Turkish): matplotlib's own formatters know only the decimal point (or a system locale)."""
+
+    def __init__(self, inner: mpl.ticker.Formatter, language: str):
+        self.inner, self.language = inner, language
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs):
+        self.inner.set_locs(locs)
+
+    def _text(self, text: str) -> str:  # mathtext reads a bare comma as punctuation (a space after it)
+        return text.replace(".", "{,}") if "$" in text else number_text(text, self.language)
+
+    def __call__(self, x, pos=None):
+        return self._text(self.inner(x, pos))
+
+    def format_ticks(self, values):
+        return [self._text(label) for label in self.inner.format_ticks(values)]
+
+    def get_offset(self):
+        return self._text(self.inner.get_offset())
+
+    def format_data_short(self, value):
+        return self._text(self.inner.format_data_short(value))
+
+
+def localize_ticks(fig: Figure, language: str = "en") -> Figure:
+    """``fig`` with the numeric tick labels of every axis (colour bars too) in ``language``: the
+    default and percent formatters wrapped by ``_LanguageFormatter``; labels a figure writes itself
+    (titles, annotations, fixed ticks) use ``i18n.number`` and ``i18n.t_format`` where they are made."""
+    if language == "en":
+        return fig
+    for ax in fig.axes:
+        bar = getattr(ax, "_colorbar", None)  # a colour bar sets its axis' formatter again when drawn
+        for axis in (ax.xaxis, ax.yaxis):
+            inner = axis.get_major_formatter()
+            if type(inner) not in (mpl.ticker.ScalarFormatter, mpl.ticker.PercentFormatter):
+                continue
+            if bar is not None and axis is bar.long_axis:
+                bar.formatter = _LanguageFormatter(inner, language)
+            else:
+                axis.set_major_formatter(_LanguageFormatter(inner, language))
+    return fig
+
+
+def _annotations(values, fmt: str, language: str) -> dict:
+    """seaborn ``heatmap`` arguments that write the cells' numbers with ``fmt`` in ``language``."""
+    if language == "en":
+        return {"annot": True, "fmt": fmt}
+    cells = np.asarray(values, dtype=float)
+    return {"annot": np.vectorize(lambda v: number(v, language, fmt))(cells), "fmt": ""}
 
 
 def class_palette(classes) -> dict:
@@ -145,8 +208,8 @@ def plot_pixel_stats(x_by_split: dict, language: str = "en") -> Figure:
     for split, x in x_by_split.items():
         x = np.asarray(x)
         hist = np.bincount(x.ravel(), minlength=256) / max(x.size, 1)
-        ax.plot(np.arange(256), hist, label=t("{split}: mean {mean:.0f}, std {std:.0f}", language).format(
-            split=t(split, language), mean=x.mean(), std=x.std()))
+        ax.plot(np.arange(256), hist, label=t_format("{split}: mean {mean:.0f}, std {std:.0f}", language,
+                                                     split=t(split, language), mean=x.mean(), std=x.std()))
     ax.set(title=t("Pixel intensities", language), xlabel=t("intensity", language),
            ylabel=t("share of pixels", language), xlim=(0, 255))
     ax.legend(fontsize=7)
@@ -256,7 +319,8 @@ def plot_history(history_df: pd.DataFrame, language: str = "en") -> Figure:
     if "val_accuracy" in h and h["val_accuracy"].notna().any():
         best = int(h["val_accuracy"].to_numpy().argmax())
         axes[0].axvline(epoch.iloc[best], color="gray", lw=0.8, ls=":")
-        axes[0].annotate(t("best {value:.3f}", language).format(value=h["val_accuracy"].iloc[best]), (epoch.iloc[best], h["val_accuracy"].iloc[best]),
+        axes[0].annotate(t_format("best {value:.3f}", language, value=h["val_accuracy"].iloc[best]),
+                         (epoch.iloc[best], h["val_accuracy"].iloc[best]),
                          fontsize=7, xytext=(4, -12), textcoords="offset points")
     return fig
 
@@ -272,7 +336,7 @@ def plot_confusion(cm, classes, normalize: bool = False, title: str | None = Non
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     fig = Figure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
+    sns.heatmap(cm, **_annotations(cm, ".2f" if normalize else ".0f", language), cmap="Blues", square=True,
                 xticklabels=class_names(classes, language), yticklabels=class_names(classes, language), ax=ax, cbar_kws={"shrink": 0.8},
                 vmin=0, vmax=1 if normalize else None, annot_kws={"fontsize": 8})
     ax.set(xlabel=t("predicted", language), ylabel=t("true", language),
@@ -301,7 +365,7 @@ def plot_predictions_grid(x, y_true, probs, classes, n: int = 16, seed: int = 0,
         ax.axis("off")
     for ax, i in zip(axes, idx):
         ok = pred[i] == y_true[i]
-        _face_axis(ax, x[i], t("true: {true}\npred: {pred} {p:.2f}", language).format(
+        _face_axis(ax, x[i], t_format("true: {true}\npred: {pred} {p:.2f}", language,
                    true=class_name(classes[y_true[i]], language), pred=class_name(classes[pred[i]], language),
                    p=probs[i, pred[i]]),
                    color="tab:green" if ok else "tab:red")
@@ -356,7 +420,7 @@ def plot_reliability(bins_df: pd.DataFrame, ece: float, language: str = "en") ->
            edgecolor="tab:red", hatch="//", label=t("gap to confidence", language))
     ax.plot([0, 1], [0, 1], ls="--", color="gray", label=t("perfect calibration", language))
     ax.set(xlim=(0, 1), ylim=(0, 1), ylabel=t("accuracy", language),
-           title=t("Reliability diagram (ECE = {ece:.3f})", language).format(ece=ece))
+           title=t_format("Reliability diagram (ECE = {ece:.3f})", language, ece=ece))
     ax.legend(fontsize=7, loc="upper left")
     ax2.bar(centers, b["count"], width=width, color="gray", edgecolor="white")
     ax2.set(xlabel=t("confidence (top probability)", language), ylabel=t("images", language))
@@ -380,8 +444,8 @@ def plot_gradcam_grid(samples: list, classes=None, title: str | None = None, lan
                 ok = s["pred"] == s["true"]
                 ax.imshow(s["overlay"])
                 ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-                ax.set_title(t("pred: {pred} {p:.2f}", language).format(pred=class_name(s["pred"], language),
-                                                                         p=s["confidence"]), fontsize=7,
+                ax.set_title(t_format("pred: {pred} {p:.2f}", language, pred=class_name(s["pred"], language),
+                                      p=s["confidence"]), fontsize=7,
                              color="tab:green" if ok else "tab:red", fontweight="normal")
             else:
                 ax.axis("off")
@@ -432,9 +496,9 @@ def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 
         ax.plot(g["strength"], g["accuracy"], marker="o", ms=4, color="tab:blue", label=t("perturbed", language))
         if len(clean):
             ax.axhline(clean.iloc[0], color="gray", ls="--", lw=1, label=t("clean", language))
-        ax.set_xticks(g["strength"], [f"{s:g}" for s in g["strength"]])
+        ax.set_xticks(g["strength"], [number(s, language) for s in g["strength"]])
         worst = g["drop"].min()
-        ax.set(title=t("{name} (worst change {worst:+.1f} pt)", language).format(name=t(name, language), worst=100 * worst),
+        ax.set(title=t_format("{name} (worst change {worst:+.1f} pt)", language, name=t(name, language), worst=100 * worst),
                xlabel=t(units.get(name, "strength"), language))
         ax.xaxis.label.set_size(8)
         ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
@@ -443,7 +507,8 @@ def plot_robustness(table: pd.DataFrame, units: dict | None = None, cols: int = 
     if names:
         axes[0].legend(fontsize=7, loc="lower left")
     n = int(table["n"].iloc[0]) if len(table) else 0
-    fig.suptitle(t("Accuracy under framing and camera shifts ({n} images)", language).format(n=f"{n:,}"), fontweight="bold")
+    fig.suptitle(t("Accuracy under framing and camera shifts ({n} images)", language).format(n=num(n, language)),
+                 fontweight="bold")
     return fig
 
 
@@ -490,7 +555,7 @@ def plot_recall_heatmap(recall: pd.DataFrame, title: str | None = None, language
     recall = recall.rename(columns=lambda c: class_name(c, language))
     fig = Figure(figsize=(1.0 * recall.shape[1] + 2.8, 0.42 * recall.shape[0] + 1.4), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(recall, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=ax,
+    sns.heatmap(recall, **_annotations(recall, ".2f", language), cmap="viridis", vmin=0, vmax=1, ax=ax,
                 cbar_kws={"label": t("recall", language)}, annot_kws={"fontsize": 7})
     ax.set(title=title or t("Recall per class and run", language), xlabel="", ylabel="")
     ax.tick_params(axis="x", rotation=30)
@@ -525,11 +590,12 @@ def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy", language: 
     ax.barh(df["variant"], 100 * df["difference"], color=[palette[v] for v in df["verdict"]])
     band = noise.attrs.get("seed_std", float("nan")) * noise.attrs.get("k", 2.0) * 100
     if np.isfinite(band):
-        ax.axvspan(-band, band, color="0.85", zorder=0, label=t("seed noise (±{k:g} sd)", language).format(k=noise.attrs.get("k", 2)))
+        ax.axvspan(-band, band, color="0.85", zorder=0,
+                   label=t_format("seed noise (±{k:g} sd)", language, k=noise.attrs.get("k", 2)))
         ax.legend(fontsize=7, loc="lower right")
     ax.axvline(0, color="black", lw=0.8)
     mean = noise.attrs.get("seed_mean", float("nan"))
     ax.set(xlabel=t("difference in {metric} from the seed mean", language).format(metric=t(metric.replace("_", " "), language))
-                  + (f" ({mean:.2%})" if np.isfinite(mean) else "") + t(", points", language),
+                  + (f" ({number(mean, language, '.2%')})" if np.isfinite(mean) else "") + t(", points", language),
            title=t("What each change is worth, against seed-to-seed noise", language))
     return fig

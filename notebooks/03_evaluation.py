@@ -65,7 +65,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown
 
-from fer_helpers import data, evaluation, i18n, model, paper, plots
+from fer_helpers import data, evaluation, i18n, model, paper, plots, turkish_results
 from fer_helpers.i18n import t
 
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no tf.function retracing notes among the results
@@ -397,8 +397,8 @@ i18n.display_each(robustness_text)
 #
 # Kullanımda `fer predict` önce fotoğraftaki yüzleri bulur, sonra her birini FER2013'ün yüzleri
 # kadrajladığı gibi kırpar ve kırpıntıyı modele verir. Bu yolun ne kadar iyi çalıştığı, sonuçları
-# `benchmarks/results/` içinde saklanan ölçümlerle ölçüldü; burada ölçümlerin yazdığı haliyle
-# (İngilizce tablolar), her biri onu üreten komutla birlikte gösterilir. **Yüz bulucuların
+# `benchmarks/results/` içinde saklanan ölçümlerle ölçüldü; burada ölçümlerin yazdığı tablolar,
+# başlıkları ve notları Türkçe, her biri onu üreten komutla birlikte gösterilir. **Yüz bulucuların
 # karşılaştırması**: yapay sahnelere yerleştirilmiş FER+ yüzleri ve her bulucunun bulduğu pay
 # (varsayılan BlazeFace [7] bunların %92'sini bulur, OpenCV'nin Haar kaskadı %57'sini).
 # **Kadraj kalibrasyonu**: bir bulucunun kutusunun FER2013'ün karesinden ne kadar uzak olduğu;
@@ -414,14 +414,14 @@ command_note = {"en": "`{file}`, produced by `{command}`:", "tr": "`{file}`, `{c
 
 def benchmark_outputs(lang):
     shown = []
-    for item in paper.benchmark_results():
+    for item in paper.benchmark_results(language=lang):
         shown.append(Markdown(f"### {t(item['name'], lang)}"))
         if item["missing"]:
             shown.append(Markdown(missing_note[lang].format(**item)))
             continue
         shown.append(Markdown(command_note[lang].format(**item)))
-        is_markdown = item["file"].endswith(".md")
-        shown.append(Markdown(item["text"] if is_markdown else f"```\n{item['text']}\n```"))
+        text = turkish_results.benchmark_text(item["text"], lang)  # the committed file, its words in the language
+        shown.append(Markdown(text if item["file"].endswith(".md") else f"```\n{text}\n```"))
         if item["figure"]:
             shown.append(Image(filename=item["figure"], width=640))
     return shown

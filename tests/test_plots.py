@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import matplotlib.pyplot as plt
@@ -159,6 +160,37 @@ def test_every_figure_draws_in_turkish(tmp_path, faces, votes):
                           "strength": [0.0] + [1.0] * len(robustness.PERTURBATIONS), "accuracy": 0.8, "drop": -0.01,
                           "n": 40})
     plots.plot_robustness(table, robustness.UNITS, **tr)
+
+
+def _drawn_labels(fig, axis: str = "x", index: int = 0) -> list[str]:
+    fig.savefig(io.BytesIO(), format="png")  # tick labels are written when the figure is drawn
+    return [t.get_text() for t in getattr(fig.axes[index], f"get_{axis}ticklabels")() if t.get_text()]
+
+
+def test_turkish_figures_write_decimals_with_a_comma(faces):
+    """Turkish writes 0,5 and %80: tick labels, colour bars, cell annotations, titles; English keeps 0.5."""
+    from fer_helpers import robustness
+    from fer_helpers.evaluation import expected_calibration_error
+
+    x, y, probs = faces
+    ece, bins = expected_calibration_error(y, probs)
+    for language, point in (("en", "."), ("tr", ",")):
+        fig = plots.plot_reliability(bins, ece, language=language)
+        assert f"0{point}{round(ece * 1000):03d}" in fig.axes[0].get_title()
+        ticks = _drawn_labels(fig, "y")
+        assert f"0{point}2" in ticks and not any(("," if point == "." else ".") in label for label in ticks), ticks
+        fig = plots.plot_confusion(np.full((2, 2), 0.25), ["a", "b"], normalize=True, language=language)
+        assert [t.get_text() for t in fig.axes[0].texts] == [f"0{point}25"] * 4
+        assert f"0{point}2" in _drawn_labels(fig, "y", index=1)  # the colour bar
+    table = pd.DataFrame({"perturbation": ["clean", "blur", "blur"], "strength": [0.0, 0.5, 1.5],
+                          "accuracy": [0.8, 0.75, 0.7], "drop": [0.0, -0.05, -0.1], "n": 3137})
+    fig = plots.plot_robustness(table, robustness.UNITS, language="tr")
+    assert _drawn_labels(fig, "x") == ["0,5", "1,5"]
+    assert all(label.startswith("%") for label in _drawn_labels(fig, "y"))
+    assert "-10,0" in fig.axes[0].get_title() and "3.137" in fig._suptitle.get_text()
+    history = pd.DataFrame({"epoch": [1, 2], "accuracy": [0.5, 0.6], "val_accuracy": [0.5, 0.725], "loss": [1.0, 0.9]})
+    fig = plots.plot_history(history, language="tr")
+    assert "en iyi 0,725" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_style_is_scoped_and_settable():

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 import yaml
 
-from fer_helpers import i18n, params, pipeline, render
+from fer_helpers import i18n, params, pipeline, render, turkish_results
 from fer_helpers.errors import FerError
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -272,6 +272,70 @@ def test_run_report_on_tiny_notebooks_renders_offline_html(tmp_path):
     assert json.loads((out / "timings.json").read_text()).keys() >= {"01_tiny", "02_tiny", "render_html"}
 
 
+def _executed_run(folder: Path, **recorded) -> Path:
+    """A run folder as `fer report` leaves it, without running a kernel: two executed notebooks with
+    an output per language (as ``i18n.display_each`` marks them), params.yaml and timings.json."""
+    folder.mkdir(parents=True)
+    for i in (1, 2):
+        nb = nbformat.v4.new_notebook(cells=[
+            _cell("markdown", f"# {i}. Chapter {i}", ["lang-en"], slide="slide"),
+            _cell("markdown", f"# {i}. Bölüm {i}", ["lang-tr"], slide="slide"),
+            _cell("code", "show()", outputs=[_display(f"english output {i}", "en"), _display(f"türkçe çıktı {i}", "tr")],
+                  slide="-")])
+        nbformat.write(nb, folder / f"0{i}_chapter.ipynb")
+    (folder / "05_experiments.ipynb").write_text("not read: the run named no sweep")
+    p = {"run_name": "t", "train": False, "seed": 5, "model_dir": "/elsewhere/models/default", **recorded}
+    (folder / "params.yaml").write_text(yaml.safe_dump(p))
+    (folder / "timings.json").write_text(json.dumps({"01_chapter": 1.0, "02_chapter": 2.0, "total": 3.0}))
+    return folder
+
+
+def test_render_only_renders_an_executed_run_in_the_language_of_p_without_running_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(render, "find_chromium", lambda: None)  # HTML only: the PDFs are test_pipeline's
+    run = _executed_run(tmp_path / "run")
+    before = {path.name: path.stat().st_mtime_ns for path in run.glob("*.ipynb")}
+    profile = write_params(tmp_path, train=False, model_dir=str(tmp_path))
+    assert pipeline.run_report_cli(str(profile), [("language", "tr"), ("author", "Ada Yılmaz")], str(run),
+                                   only_render=True) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert str(run / "tr" / "report.html") in printed and str(run / "tr" / "slides.html") in printed
+    page = (run / "tr" / "report.html").read_text()
+    assert "FER+ üzerinde yüz ifadesi tanıma" in page and "Ada Yılmaz" in page   # title block, -p author
+    assert "türkçe çıktı 2" in page and "Bölüm 1" in page and "english output" not in page
+    assert "t, tohum 5" in page and "default" in page                          # the run's recorded params
+    assert "türkçe çıktı 1" in (run / "tr" / "slides.html").read_text()
+    assert not (run / "report.html").exists()                                     # English not asked for
+    assert {path.name: path.stat().st_mtime_ns for path in run.glob("*.ipynb")} == before  # nothing executed
+    assert "render_html_tr" in json.loads((run / "timings.json").read_text())
+
+
+def test_render_only_needs_an_executed_run_and_says_so_in_one_line(tmp_path, capsys):
+    profile = str(write_params(tmp_path))
+    assert pipeline.run_report_cli(profile, [], str(tmp_path / "never-run"), only_render=True) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fer report: error: no executed run in") and err.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    assert pipeline.run_report_cli(profile, [], str(tmp_path / "empty"), only_render=True) == 2
+    assert "no executed notebooks" in capsys.readouterr().err
+    run = _executed_run(tmp_path / "failed")
+    (run / "timings.json").write_text(json.dumps({"01_chapter": 1.0}))  # 02 failed in the last run
+    with pytest.raises(FerError, match="02_chapter.ipynb .* did not finish"):
+        pipeline.render_only(profile, output_dir=run, pdf=False)
+    with pytest.raises(FerError, match="language must be one of"):
+        pipeline.render_only(profile, {"language": "de"}, output_dir=tmp_path / "never-run")
+
+
+def test_cli_render_only_is_wired_and_fails_in_one_line(tmp_path, capsys):
+    from fer_helpers import cli
+
+    args = cli.build_parser().parse_args(["report", "--render-only", "-p", "language", "tr", "--out", "o"])
+    assert args.render_only and args.param == [["language", "tr"]] and args.out == "o"
+    assert not cli.build_parser().parse_args(["report"]).render_only
+    code = cli.main(["report", "--render-only", "--params", str(write_params(tmp_path)), "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "no executed run" in err
+
+
 def test_missing_assets_fail_before_running_anything(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_REPORT_ASSETS", str(tmp_path / "nowhere"))
     with pytest.raises(FerError, match="install_report_tools.sh"):
@@ -405,3 +469,39 @@ def test_benchmark_results_strip_machine_paths_and_tolerate_missing_files(tmp_pa
     assert got["photo_path.txt"]["missing"] and "photo_path.py" in got["photo_path.txt"]["command"]
     committed = paper.benchmark_results()  # the project's own results: no machine path survives
     assert not any(re.search(r"(?<![\w.])/(tmp|home|work|root|usr)/", item["text"] or "") for item in committed)
+
+
+def test_benchmark_results_read_in_turkish_from_the_same_files():
+    """Every line of prose and every table header of the committed results has its Turkish (a new
+    column or note raises KeyError here), no Turkish header is cut, English stays as printed."""
+    from fer_helpers import paper
+
+    shown = [item for item in paper.benchmark_results() if not item["missing"]]
+    assert shown, "the committed benchmark results are gone"
+    for item in shown:
+        assert turkish_results.benchmark_text(item["text"], "en") == item["text"]
+        turkish = turkish_results.benchmark_text(item["text"], "tr")
+        assert len(turkish.splitlines()) == len(item["text"].splitlines()), item["file"]
+        for english, translated in zip(item["text"].splitlines(), turkish.splitlines()):
+            if turkish_results._is_table_header(english):
+                for column in turkish_results._header_columns(english, ""):
+                    assert column.text in translated, (item["file"], column.text, translated)
+    tables = "\n".join(turkish_results.benchmark_text(item["text"], "tr") for item in shown)
+    for english in ("recall %", "false/img", "median", "acc found %", "figure", "target", "faces/s"):
+        assert english not in tables, english
+    with pytest.raises(KeyError, match="BENCHMARK_LINES_TR"):
+        turkish_results.benchmark_text("a note nobody translated", "tr")
+    with pytest.raises(KeyError, match="BENCHMARK_WORDS_TR"):
+        turkish_results.benchmark_text("detector   a new column\nhaar            1.0", "tr")
+
+
+def test_benchmark_tables_in_turkish_keep_their_columns_lined_up():
+    english = ("path                    recall % acc found %\n"
+               "haar, 20% margin (old)      60.3        84.5\n"
+               "blazeface, not turned      100.0         9.0")
+    header, first, second = turkish_results.benchmark_text(english, "tr").splitlines()
+    assert header.startswith("yol ") and header.endswith("bulma % doğr. bulunan %")  # widened, not cut
+    assert first.startswith("haar, %20 pay (eski)  ") and second.startswith("blazeface, döndürülmeden")
+    for row, value in ((first, "60,3"), (second, "100,0")):  # right-aligned numbers end under their header
+        assert row.index(value) + len(value) == header.index("bulma %") + len("bulma %")
+    assert len(header) == len(first) == len(second)
