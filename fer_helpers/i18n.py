@@ -285,6 +285,13 @@ def number(value, language: str = DEFAULT_LANGUAGE, spec: str = "g") -> str:
     return number_text(format(value, spec), language)
 
 
+def formatter(spec: str, language: str = DEFAULT_LANGUAGE):
+    """``number`` as a one-argument function, for pandas' ``Styler.format``: a table's cells
+    written the language's way (``formatter(".2%", "tr")`` writes 0.862 as ``%86,20``)."""
+    check_language(language)
+    return lambda value: number(value, language, spec)
+
+
 def number_text(text: str, language: str = DEFAULT_LANGUAGE) -> str:
     """A number Python or matplotlib wrote (``3,137.5``, ``−0.25``, ``86%``) the way ``language``
     writes it: Turkish swaps the decimal point and the thousands comma and puts ``%`` first

@@ -171,7 +171,7 @@ per_class = pd.DataFrame(result["per_class"]).T[["precision", "recall", "f1-scor
 i18n.display_each(lambda lang: per_class.rename(
     index=lambda c: i18n.class_name(c, lang),
     columns={"precision": t("precision", lang), "recall": t("recall", lang), "f1-score": t("f1", lang),
-             "support": t("support", lang)}).style.format("{:.2f}").format("{:.0f}", subset=[t("support", lang)]))
+             "support": t("support", lang)}).style.format(i18n.formatter(".2f", lang)).format(i18n.formatter(".0f", lang), subset=[t("support", lang)]))
 
 # %% [markdown] tags=["lang-en"]
 # ## Confusion matrices
@@ -303,7 +303,7 @@ keys = ("accuracy", "macro_f1", "weighted_f1", "loss", "ece")
 not_run = {"en": "*Not run in this profile (`tta: false`).*", "tr": "*Bu profilde çalıştırılmadı (`tta: false`).*"}
 i18n.display_each(lambda lang: pd.DataFrame(
     {t("plain", lang): [result[k] for k in keys], t("flip TTA", lang): [result["tta"][k] for k in keys]},
-    index=[t(m, lang) for m in metric_names]).style.format("{:.4f}") if "tta" in result else Markdown(not_run[lang]))
+    index=[t(m, lang) for m in metric_names]).style.format(i18n.formatter(".4f", lang)) if "tta" in result else Markdown(not_run[lang]))
 
 # %% [markdown] tags=["lang-en"]
 # ## Robustness to framing and camera

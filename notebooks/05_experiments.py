@@ -112,15 +112,15 @@ print(", ".join(f"{name}: {(s['table']['status'] == 'finished').sum()} of {len(s
 # listelenir, o ana kadarki en iyi doğrulama sonucuyla.
 
 # %%
-formats = {"val_accuracy": "{:.2%}", "test_accuracy": "{:.2%}", "val_macro_f1": "{:.3f}", "test_macro_f1": "{:.3f}",
-           "wall_minutes": "{:.0f}", "best_epoch": "{:.0f}", "epochs": "{:.0f}"}
+formats = {"val_accuracy": ".2%", "test_accuracy": ".2%", "val_macro_f1": ".3f", "test_macro_f1": ".3f",
+           "wall_minutes": ".0f", "best_epoch": ".0f", "epochs": ".0f"}
 sweep_title = {"en": "### Sweep `{name}`", "tr": "### Tarama `{name}`"}
 for name, s in studies.items():
     description = s["record"].get("description") or ""
     i18n.display_each(lambda lang: [
         Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
         s["table"].drop(columns=["commit"]).rename(columns=lambda c: t(c, lang)).style.format(
-            {t(c, lang): f for c, f in formats.items()}, na_rep="–").hide(axis="index")])
+            {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 
 # %% [markdown] tags=["lang-en"]
 # ## Learning curves, overlaid
@@ -189,8 +189,9 @@ def noise_outputs(val, test, both, lang):
     for col in ("validation verdict", "test verdict"):
         table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown") else v)
     table = table.rename(columns=lambda c: t(c, lang))
-    return [Markdown(text), table.style.format({t("val_accuracy", lang): "{:.2%}", t("Δ validation", lang): "{:+.2%}",
-                                                t("Δ test", lang): "{:+.2%}"}).hide(axis="index")]
+    return [Markdown(text), table.style.format({t("val_accuracy", lang): i18n.formatter(".2%", lang),
+                                                t("Δ validation", lang): i18n.formatter("+.2%", lang),
+                                                t("Δ test", lang): i18n.formatter("+.2%", lang)}).hide(axis="index")]
 
 
 for name, s in studies.items():

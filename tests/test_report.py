@@ -505,3 +505,15 @@ def test_benchmark_tables_in_turkish_keep_their_columns_lined_up():
     for row, value in ((first, "60,3"), (second, "100,0")):  # right-aligned numbers end under their header
         assert row.index(value) + len(value) == header.index("bulma %") + len("bulma %")
     assert len(header) == len(first) == len(second)
+
+
+def test_numbers_are_written_the_way_each_language_writes_them():
+    """One rule for prose, figures and the notebooks' tables (pandas' Styler takes ``formatter``)."""
+    import pandas as pd
+
+    assert i18n.pct(0.862, "tr") == "%86,2" and i18n.pct(0.862, "en") == "86.2%"
+    assert i18n.num(3137, "tr") == "3.137" and i18n.num(3137, "en") == "3,137"
+    assert i18n.formatter("+.2%", "tr")(-0.0123) == "-%1,23"
+    table = pd.DataFrame({"accuracy": [0.862, float("nan")]})
+    html = table.style.format(i18n.formatter(".1%", "tr"), na_rep="–").to_html()
+    assert "%86,2" in html and "–" in html and "86.2" not in html
