@@ -149,6 +149,8 @@ TURKISH: dict[str, str] = {
     "{title}\nmedian {median:.3f}": "{title}\nmedyan {median:.3f}",
     "FER2013 square": "FER2013 karesi", "BlazeFace box": "BlazeFace kutusu", "aligned crop": "hizalı kırpıntı",
     "eyes": "gözler",
+    # augmentation layers (model.augmentation's aug_* names; flip, brightness and blur are above)
+    "rotate": "döndürme", "shift": "kaydırma", "zoom": "yakınlaştırma", "contrast": "karşıtlık", "erase": "silme",
 }
 
 

@@ -283,7 +283,8 @@ def plot_augmentation(model, x, n: int = 6, seed: int = 0, draws: int = 3, langu
             _face_axis(axes[r, c], imgs[c, ..., 0])
             if c == 0:
                 axes[r, c].set_ylabel(name, fontsize=8)
-    names = ", ".join(l.name.removeprefix("aug_") for l in augs) or t("none (model has no aug_* layers)", language)
+    names = ", ".join(t(l.name.removeprefix("aug_"), language) for l in augs) \
+        or t("none (model has no aug_* layers)", language)
     fig.suptitle(t("Augmentation: {names}", language).format(names=names), fontweight="bold")
     return fig
 

@@ -71,6 +71,8 @@ def test_augmentation_uses_the_model_layers(tmp_path, faces):
     fig = plots.plot_augmentation(build("baseline", augment="none"), x, n=3)
     assert "none" in fig._suptitle.get_text() and len(fig.axes) == 3
     _check(fig, tmp_path, "aug_none")
+    turkish = plots.plot_augmentation(build("baseline", augment="seed"), x, n=2, language="tr")._suptitle.get_text()
+    assert "ayna" in turkish and "döndürme" in turkish and "flip" not in turkish  # the layers' names too
 
 
 @pytest.mark.parametrize("columns", [
