@@ -416,6 +416,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         info = run_info(seed=p["seed"], params=p)  # the commit and versions the run started with
         start = {"data_dir": str(ds.root.resolve()), "data_fingerprint": fingerprint,
                  "started": info.pop("finished"), "info": info}
+        if p["teachers"]:  # which models taught it (checked here, before any work)
+            start["teachers"] = distill.teacher_record(p["teachers"], ds.classes)
         files.write_json(run.start_file, start)
     run.start = start
     run.precision = resolve_precision(p["precision"])
@@ -435,8 +437,6 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         else:
             probs = per_sample / per_sample.sum()
     if p["teachers"]:
-        start.setdefault("teachers", distill.teacher_record(p["teachers"], classes))
-        files.write_json(run.start_file, start)
         targets = distill.distilled_targets(targets, x_tr, p["teachers"], p["teacher_weight"],
                                             run.ckpt_dir / distill.TEACHER_FILE)
         keras.utils.set_random_seed(p["seed"])  # as if no teacher had been loaded: fresh and resumed runs alike
