@@ -36,7 +36,7 @@ from .i18n import LANGUAGES
 PARAMS_DIR = PROJECT_ROOT / "notebooks" / "params"
 
 DEFAULTS: dict = {
-    "model": "default",          # default | baseline
+    "model": "default",          # default | baseline | wide (default at 1.5x width, 3.5M parameters)
     "augment": "default",        # none | seed | default | strong (default + blur, JPEG, erasing)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
@@ -63,7 +63,7 @@ DEFAULTS: dict = {
     "teacher_weight": 0.5,       # share of the teachers' mean probabilities in each target
 }
 
-MODELS = ("default", "baseline")  # model.BUILDERS' names (model imports Keras; this module must not)
+MODELS = ("default", "baseline", "wide")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
     "model": MODELS, "augment": ("none", "seed", "default", "strong"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),

@@ -27,7 +27,11 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit(path: str | os.PathLike | None = None) -> str:
-    """The project's commit, with ``+dirty`` when uncommitted changes exist; ``unknown`` outside git."""
+    """The project's commit, with ``+dirty`` when uncommitted changes exist.
+
+    Outside git (a copy of the working tree sent to another machine) it is ``$FER_GIT_COMMIT``,
+    which whoever made the copy sets, else ``unknown``.
+    """
     cwd = Path(path or Path(__file__).resolve().parent.parent)
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
@@ -36,7 +40,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str:
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return os.environ.get("FER_GIT_COMMIT") or "unknown"
 
 
 def utc_now() -> str:
@@ -53,9 +57,30 @@ def run_info(seed: int | None = None, params: dict | None = None) -> dict:
         "keras_backend": keras.backend.backend(),
         "git_commit": git_commit(),
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpu_count": os.cpu_count()},
+                    "cpu_count": os.cpu_count(), "accelerator": accelerator()},
         "finished": utc_now(),
     }
+
+
+def accelerator() -> str | None:
+    """The GPU that Keras trains on (``NVIDIA H100 80GB HBM3``), or ``None`` on a CPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            devices = [d for d in jax.devices() if d.platform == "gpu"]
+            return devices[0].device_kind if devices else None
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else None
+    except Exception:  # a broken driver is not a reason to lose a run's record
+        return None
+    return None
 
 
 def data_fingerprint(ds) -> str:

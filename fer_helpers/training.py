@@ -514,6 +514,8 @@ def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
         return f"{m[key]:.4f}" if m else "not measured"
 
     test = metrics.get("test")
+    machine = info["machine"]
+    where = machine.get("accelerator") or f"{machine['cpu_count']} CPU cores"
     recalls = ", ".join(f"{c} {v['recall']:.2f}" for c, v in test["per_class"].items()) if test else "n/a"
     return f"""# Model card: {name}
 
@@ -521,7 +523,7 @@ def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
   8 probabilities out (anger, contempt, disgust, fear, happiness, neutral, sadness, surprise).
 - **Training data**: FER2013 training images with FER+ labels ({info['train_images']:,} images,
   labels: {p['labels']}, imbalance: {p['imbalance']}, augmentation: {p['augment']}), {info['epochs_run']} epochs
-  (best on validation: {info['best_epoch']}), seed {p['seed']}, {info['wall_seconds'] / 60:.0f} min on {info['machine']['cpu_count']} CPU cores
+  (best on validation: {info['best_epoch']}), seed {p['seed']}, {info['wall_seconds'] / 60:.0f} min on {where}
   ({info.get('precision', 'float32')} training; the saved model computes in float32).
 - **Protocol**: FER+ majority labels (single votes dropped, majority > half, unknown/NF excluded);
   chosen on FER2013Valid, measured once on FER2013Test.

@@ -41,7 +41,7 @@ def tiny_ferplus(root: Path, per_class=(4, 2, 2)) -> Path:
     return make_ferplus(root, ms)
 
 
-@pytest.mark.parametrize("name", ["default", "baseline"])
+@pytest.mark.parametrize("name", ["default", "baseline", "wide"])
 def test_model_contract_raw_pixels_in_probabilities_out(name):
     model = build(name)
     assert model.input_shape == (None, 48, 48, 1)
@@ -107,7 +107,8 @@ def test_training_params_are_checked():
 
 
 @pytest.mark.parametrize("name, rates_at_half", [("default", [0.1, 0.2, 0.3, 0.3, 0.5]),
-                                                 ("baseline", [0.25, 0.25, 0.25, 0.5])])
+                                                 ("baseline", [0.25, 0.25, 0.25, 0.5]),
+                                                 ("wide", [0.1, 0.2, 0.3, 0.3, 0.5])])
 def test_one_dropout_number_scales_every_dropout_layer(name, rates_at_half):
     def rates(model):
         return [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
@@ -259,3 +260,13 @@ def test_a_teacher_that_is_not_a_model_folder_is_one_clear_error(tmp_path):
             out_dir=tmp_path / "student", verbose=0)
     with pytest.raises(FerError, match="training.teachers must be a list"):
         training_params({"teachers": "models/default"})
+
+
+def test_a_copy_outside_git_records_the_commit_it_was_made_from(tmp_path, monkeypatch):
+    from fer_helpers.reproducibility import git_commit
+
+    monkeypatch.delenv("FER_GIT_COMMIT", raising=False)
+    assert git_commit(tmp_path) == "unknown"
+    monkeypatch.setenv("FER_GIT_COMMIT", "3f94237")  # set by whoever sent the copy to another machine
+    assert git_commit(tmp_path) == "3f94237"
+    assert git_commit().split("+")[0] != "3f94237"  # inside git, git's own answer wins
