@@ -4,7 +4,8 @@
 
 Prints training images/s (one optimiser step per batch, augmentation on, in the precision
 ``fer train`` would use: ``auto`` is bfloat16 where the hardware has it) and, to show where a
-step's time goes, the same without the augmentation layers and those layers alone; inference images/s at
+step's time goes, the same without the augmentation layers, those layers alone, and the same
+augmentation done by the input pipeline instead (``augment_in: batches``); inference images/s at
 batch 256, single-face latency (median and p95 of ``model(x, training=False)``), and the latency
 of a whole photo (face detection + classification, ``faces.predict_faces``) on scikit-image's
 astronaut photo (512x512, one face).
@@ -27,6 +28,21 @@ def fit_speed(model, x, y, batch: int) -> float:
     model.fit(x[: batch * 10], y[: batch * 10], batch_size=batch, verbose=0)
     t = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return len(x) / (time.perf_counter() - t)
+
+
+def pipeline_fit_speed(model, x, y, batch: int) -> float:
+    """Training images/s when the input pipeline augments (``augment_in: batches``, OpenCV on the
+    CPU in the training thread) and ``model`` has no augmentation layers."""
+    import keras
+
+    from fer_helpers.training import Batches
+
+    faces = x[..., 0].astype("uint8")
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
+    model.fit(Batches(faces[: batch * 10], y[: batch * 10], batch, 0, augment="default"), verbose=0)
+    t = time.perf_counter()
+    model.fit(Batches(faces, y, batch, 0, augment="default"), epochs=1, verbose=0, shuffle=False)
     return len(x) / (time.perf_counter() - t)
 
 
@@ -79,6 +95,9 @@ def main() -> None:
         bare = build(model.name, num_classes=len(classes), augment="none")
     bare_ips = fit_speed(bare, x, y, args.batch)
     augment_ms = augmentation_ms(trainee, x[: args.batch])
+    with precision_policy(precision):
+        piped = build(model.name, num_classes=len(classes), augment="none")
+    pipeline_ips = pipeline_fit_speed(piped, x, y, args.batch)
 
     model.predict(x[:256], batch_size=256, verbose=0)
     t = time.perf_counter()
@@ -109,6 +128,8 @@ def main() -> None:
           f"{28385 / train_ips / 60:.1f} min per FER+ epoch")
     print(f"           {bare_ips:8.0f} images/s without the augmentation layers, which take "
           f"{augment_ms:.1f} ms of a batch's {1000 * args.batch / train_ips:.0f} ms on their own")
+    print(f"           {pipeline_ips:8.0f} images/s with the same augmentation done by the input pipeline "
+          f"(augment_in: batches, OpenCV)")
     print(f"inference: {infer_ips:8.0f} images/s (batch 256)")
     print(f"latency:   {np.median(lat):8.2f} ms median, {np.percentile(lat, 95):.2f} ms p95 (one image)")
     print(f"photo:     {np.median(photo_ms):8.1f} ms median for detection + classification "

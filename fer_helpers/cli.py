@@ -85,7 +85,7 @@ def cmd_sweep(args) -> int:
 def cmd_runs(args) -> int:
     from .runs import run_runs_cli
 
-    return run_runs_cli(args.folder)
+    return run_runs_cli(args.folder, markdown=args.markdown)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rn = sub.add_parser("runs", help="one row per run of a sweep; writes its runs.csv")
     rn.add_argument("folder", nargs="?", help="runs/<sweep> (default: every sweep under runs/)")
+    rn.add_argument("--markdown", action="store_true",
+                    help="the finished runs as a Markdown table (the README's study table)")
     rn.set_defaults(func=cmd_runs)
 
     r = sub.add_parser("report", help="run the notebooks and render the HTML/PDF report and slides")

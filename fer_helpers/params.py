@@ -38,6 +38,7 @@ PARAMS_DIR = PROJECT_ROOT / "notebooks" / "params"
 DEFAULTS: dict = {
     "model": "default",          # default | baseline | wide (default at 1.5x width, 3.5M parameters)
     "augment": "default",        # none | seed | default | strong (default + blur, JPEG, erasing)
+    "augment_in": "model",       # model (Keras layers in the network) | batches (OpenCV in the input pipeline: for JAX on a GPU)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
     "imbalance": "class_weight", # none | class_weight | sampling
@@ -65,7 +66,7 @@ DEFAULTS: dict = {
 
 MODELS = ("default", "baseline", "wide")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
-    "model": MODELS, "augment": ("none", "seed", "default", "strong"),
+    "model": MODELS, "augment": ("none", "seed", "default", "strong"), "augment_in": ("model", "batches"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
     "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
     "precision": ("auto", "float32", "mixed_bfloat16"),

@@ -143,8 +143,23 @@ def format_table(table: pd.DataFrame) -> str:
     return shown.to_string(index=False)
 
 
-def run_runs_cli(folder: str | os.PathLike | None = None, say=print) -> int:
-    """``fer runs [FOLDER]``: print each sweep's table and write its ``runs.csv``."""
+def format_markdown(table: pd.DataFrame) -> str:
+    """The finished runs as a Markdown table (``fer runs --markdown``), what the README shows:
+    results, not progress, so it reads the same wherever the finished runs are committed."""
+    done = table[table["status"] == "finished"]
+    lines = ["| run | change | validation acc. / macro F1 | test acc. / macro F1 | best epoch | minutes |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in done.itertuples():
+        test = f"{r.test_accuracy:.2%} / {r.test_macro_f1:.3f}" if pd.notna(r.test_accuracy) else "not measured"
+        lines.append(f"| {r.variant} | {r.changes} | {r.val_accuracy:.2%} / {r.val_macro_f1:.3f} | {test} "
+                     f"| {int(r.best_epoch)} of {int(r.epochs)} | {r.wall_minutes:.0f} |")
+    if len(done) < len(table):
+        lines.append(f"\n{len(done)} of {len(table)} runs finished.")
+    return "\n".join(lines)
+
+
+def run_runs_cli(folder: str | os.PathLike | None = None, say=print, markdown: bool = False) -> int:
+    """``fer runs [FOLDER] [--markdown]``: print each sweep's table and write its ``runs.csv``."""
     root = Path(folder) if folder else RUNS_DIR
     if not root.is_dir():
         raise FerError(f"runs folder not found: {root}" + ("" if folder else " (run a sweep first: fer sweep FILE)"))
@@ -157,8 +172,11 @@ def run_runs_cli(folder: str | os.PathLike | None = None, say=print) -> int:
         write_text(csv, table.to_csv(index=False))
         description = sweep_record(sweep).get("description")
         say(("\n" if i else "") + f"{display_path(sweep)}" + (f": {description}" if description else ""))
-        say(format_table(table))
-        say(f"({display_path(csv)})")
+        if markdown:
+            say(format_markdown(table))
+        else:
+            say(format_table(table))
+            say(f"({display_path(csv)})")
     return 0
 
 

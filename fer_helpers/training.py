@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import yaml
 
-from . import distill, files
+from . import augment, distill, files
 from . import model as M
 from .data import display_path, load_dataset, seeded_subset
 from .errors import FerError, Interrupted
@@ -63,15 +63,17 @@ class Batches(keras.utils.PyDataset):
     so a resumed run sees the same data order as an uninterrupted one.
 
     Batch ``i`` of epoch ``e`` draws its own random numbers from (seed, e, i): JPEG artefacts
-    (``jpeg``) and mixup (``mixup`` > 0: each face blended with another of the batch, weight
-    Beta(alpha, alpha), and so are its soft targets and sample weights).
+    (``jpeg``), the augmentation when the pipeline does it (``augment``, ``augment_in: batches``,
+    see ``augment.py``) and mixup (``mixup`` > 0: each face blended with another of the batch,
+    weight Beta(alpha, alpha), and so are its soft targets and sample weights).
     """
 
     def __init__(self, x, y, batch_size, seed, sample_weight=None, sampling_p=None, mixup: float = 0.0,
-                 jpeg: bool = False):
+                 jpeg: bool = False, augment: str = "none"):
         super().__init__()
         self.x, self.y, self.sw, self.p = x, y, sample_weight, sampling_p
         self.batch_size, self.seed, self.mixup, self.jpeg = batch_size, seed, mixup, jpeg
+        self.augment = augment
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -91,6 +93,8 @@ class Batches(keras.utils.PyDataset):
             rng = np.random.default_rng([self.seed, self.epoch, i, 1])
             if self.jpeg:
                 faces = jpeg_artefacts(faces, rng)
+        if self.augment != "none":
+            faces = augment.augment_batch(faces, self.augment, np.random.default_rng([self.seed, self.epoch, i, 2]))
         xb = faces[..., None].astype("float32")
         if self.mixup:
             lam = rng.beta(self.mixup, self.mixup, size=len(idx)).astype("float32")
@@ -345,10 +349,15 @@ def precision_policy(name: str):
         keras.mixed_precision.set_global_policy(previous)
 
 
+def model_augment(p: dict) -> str:
+    """The augmentation the network's own layers do: none when the input pipeline does it."""
+    return p["augment"] if p["augment_in"] == "model" else "none"
+
+
 def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
     """The same network in float32, for a shipped model that runs at full speed on any CPU."""
     with precision_policy("float32"):
-        copy = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"],
+        copy = M.build(p["model"], num_classes=n_classes, augment=model_augment(p), seed=p["seed"],
                        dropout=p["dropout"])
     copy.set_weights(model.get_weights())
     return copy
@@ -441,7 +450,8 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
                                             run.ckpt_dir / distill.TEACHER_FILE)
         keras.utils.set_random_seed(p["seed"])  # as if no teacher had been loaded: fresh and resumed runs alike
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs,
-                          mixup=p["mixup"], jpeg=p["augment"] == "strong")
+                          mixup=p["mixup"], jpeg=p["augment"] == "strong",
+                          augment=p["augment"] if p["augment_in"] == "batches" else "none")
 
     files.write_text(out / "params.yaml", yaml.safe_dump({"training": p}, sort_keys=False))
     files.write_text(out / M.LABELS_FILE, json.dumps(classes, indent=2) + "\n")
@@ -457,7 +467,7 @@ def _train(run: "_Run", model, p: dict, n_classes: int, verbose) -> None:
         if model is not None:
             print(f"resuming {out} after epoch {run.initial_epoch}", flush=True)
         else:
-            model = M.build(p["model"], num_classes=n_classes, augment=p["augment"], seed=p["seed"],
+            model = M.build(p["model"], num_classes=n_classes, augment=model_augment(p), seed=p["seed"],
                             dropout=p["dropout"])
             _compile(model, p, len(run.batches))
     if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:

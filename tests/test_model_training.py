@@ -270,3 +270,14 @@ def test_a_copy_outside_git_records_the_commit_it_was_made_from(tmp_path, monkey
     monkeypatch.setenv("FER_GIT_COMMIT", "3f94237")  # set by whoever sent the copy to another machine
     assert git_commit(tmp_path) == "3f94237"
     assert git_commit().split("+")[0] != "3f94237"  # inside git, git's own answer wins
+
+
+def test_augmentation_in_the_input_pipeline_ships_a_network_without_augmentation_layers(tmp_path):
+    data = tiny_ferplus(tmp_path / "data")
+    out = fit({"training": {**TINY, "epochs": 1, "augment_in": "batches", "augment": "strong"}}, data_dir=data,
+              out_dir=tmp_path / "m", verbose=0)
+    model, _ = load_model_dir(out)
+    assert not [layer.name for layer in model.layers if layer.name.startswith("aug_")]
+    assert yaml.safe_load((out / "params.yaml").read_text())["training"]["augment_in"] == "batches"
+    with pytest.raises(FerError, match="augment_in"):
+        fit({"training": {**TINY, "augment_in": "gpu"}}, data_dir=data, out_dir=tmp_path / "n", verbose=0)

@@ -136,10 +136,28 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     assert status["half"].startswith("interrupted after epoch 2/2") and status["broken"].startswith("failed")
     assert "80.00%" in out and "dropout=0.5" in out and "abcdef1" in out
 
+    assert cli.main(["runs", str(sweep), "--markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert "| big | dropout=0.5 | 86.00% / 0.500 | 85.00% / 0.400 | 2 of 2 | 2 |" in markdown
+    assert "| half |" not in markdown and "| broken |" not in markdown  # results, not progress
+    assert "4 of 7 runs finished." in markdown
+
     noise = compare_to_noise(collect(sweep), sweep_record(sweep)).set_index("variant")
     assert noise.attrs["seeds"] == ["default", "seed_2", "seed_3"]
     assert noise.attrs["seed_mean"] == pytest.approx(0.80) and noise.attrs["seed_std"] == pytest.approx(0.01)
     assert noise.loc["big", "verdict"] == "outside" and noise.loc["seed_2", "verdict"] == "seed"
+
+
+def test_the_readme_study_table_is_the_committed_records():
+    import re
+
+    from fer_helpers.runs import format_markdown
+
+    readme = (PROJECT / "README.md").read_text()
+    block = re.search(r"<!-- runs/ablations:start -->\n(.*?)\n<!-- runs/ablations:end -->", readme, re.S)
+    assert block, "README.md lost its study table markers"
+    assert block.group(1) == format_markdown(collect(PROJECT / "runs" / "ablations")), \
+        "README's study table is stale: paste `fer runs runs/ablations --markdown` between its markers"
 
 
 @pytest.mark.slow
