@@ -136,10 +136,10 @@ TURKISH: dict[str, str] = {
     "true → predicted": "gerçek → tahmin", "count": "sayı", "share of true": "gerçek sınıf içindeki pay",
     "precision": "kesinlik", "support": "destek", "f1": "F1",
     # experiments (runs tables)
-    "variant": "varyant", "status": "durum", "changes": "değişiklik", "val_accuracy": "doğrulama doğruluğu",
-    "val_macro_f1": "doğrulama makro F1", "test_accuracy": "test doğruluğu", "test_macro_f1": "test makro F1",
-    "best_epoch": "en iyi epok", "epochs": "epok", "wall_minutes": "süre (dk)",
-    "Δ validation": "Δ doğrulama", "validation verdict": "doğrulama kararı", "Δ test": "Δ test",
+    "variant": "varyant", "status": "durum", "changes": "değişiklik", "val acc": "doğrulama doğr.",
+    "val F1": "doğrulama F1", "test acc": "test doğr.", "test F1": "test F1",
+    "best": "en iyi epok", "epochs": "epok", "minutes": "dk",
+    "Δ val": "Δ doğrulama", "val verdict": "doğrulama kararı", "Δ test": "Δ test",
     "test verdict": "test kararı", "outside": "gürültü dışında", "inside": "gürültü içinde", "unknown": "bilinmiyor",
     # the framing calibration figure (benchmarks/framing_calibration.py draws it in each language)
     "FER2013's framing measured: where the 48x48 square lies around a detected face":

@@ -127,6 +127,11 @@ def sweep_folders(root: str | os.PathLike = RUNS_DIR) -> list[Path]:
                                                                or any(_is_run_folder(q) for q in p.iterdir())))
 
 
+#: Short column names for printed tables (``fer runs``, the report): ten columns fit a page.
+SHORT_NAMES = {"val_accuracy": "val acc", "val_macro_f1": "val F1", "test_accuracy": "test acc",
+               "test_macro_f1": "test F1", "best_epoch": "best", "wall_minutes": "minutes"}
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The table as ``fer runs`` prints it: percentages, short columns, blanks for what is unknown."""
     shown = table.copy()
@@ -137,9 +142,7 @@ def format_table(table: pd.DataFrame) -> str:
     for col in ("best_epoch", "epochs"):
         shown[col] = [str(int(v)) if pd.notna(v) else "" for v in shown[col]]
     shown["wall_minutes"] = [f"{v:.0f}" if pd.notna(v) else "" for v in shown["wall_minutes"]]
-    shown = shown.fillna("").rename(columns={
-        "val_accuracy": "val acc", "val_macro_f1": "val F1", "test_accuracy": "test acc",
-        "test_macro_f1": "test F1", "best_epoch": "best", "wall_minutes": "minutes"})
+    shown = shown.fillna("").rename(columns=SHORT_NAMES)
     return shown.to_string(index=False)
 
 

@@ -112,14 +112,14 @@ print(", ".join(f"{name}: {(s['table']['status'] == 'finished').sum()} of {len(s
 # listelenir, o ana kadarki en iyi doğrulama sonucuyla.
 
 # %%
-formats = {"val_accuracy": ".2%", "test_accuracy": ".2%", "val_macro_f1": ".3f", "test_macro_f1": ".3f",
-           "wall_minutes": ".0f", "best_epoch": ".0f", "epochs": ".0f"}
+formats = {"val acc": ".2%", "test acc": ".2%", "val F1": ".3f", "test F1": ".3f",
+           "minutes": ".0f", "best": ".0f", "epochs": ".0f"}
 sweep_title = {"en": "### Sweep `{name}`", "tr": "### Tarama `{name}`"}
 for name, s in studies.items():
     description = s["record"].get("description") or ""
     i18n.display_each(lambda lang: [
         Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
-        s["table"].drop(columns=["commit"]).rename(columns=lambda c: t(c, lang)).style.format(
+        s["table"].drop(columns=["commit"]).rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
             {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 
 # %% [markdown] tags=["lang-en"]
@@ -184,13 +184,13 @@ def noise_outputs(val, test, both, lang):
                                    val_sd=i18n.num(100 * val.attrs["seed_std"], lang, 2),
                                    test_mean=i18n.pct(test.attrs["seed_mean"], lang, 2),
                                    test_sd=i18n.num(100 * test.attrs["seed_std"], lang, 2))
-    table = both.rename(columns={"difference": "Δ validation", "verdict": "validation verdict",
-                                 "difference_test": "Δ test", "verdict_test": "test verdict"}).drop(columns=["noise"])
-    for col in ("validation verdict", "test verdict"):
+    table = both.rename(columns={"difference": "Δ val", "verdict": "val verdict", "difference_test": "Δ test",
+                                 "verdict_test": "test verdict", **runs.SHORT_NAMES}).drop(columns=["noise"])
+    for col in ("val verdict", "test verdict"):
         table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown") else v)
     table = table.rename(columns=lambda c: t(c, lang))
-    return [Markdown(text), table.style.format({t("val_accuracy", lang): i18n.formatter(".2%", lang),
-                                                t("Δ validation", lang): i18n.formatter("+.2%", lang),
+    return [Markdown(text), table.style.format({t("val acc", lang): i18n.formatter(".2%", lang),
+                                                t("Δ val", lang): i18n.formatter("+.2%", lang),
                                                 t("Δ test", lang): i18n.formatter("+.2%", lang)}).hide(axis="index")]
 
 
