@@ -254,6 +254,24 @@ def t(text: str, language: str = DEFAULT_LANGUAGE) -> str:
         raise KeyError(f"no Turkish for {text!r}: add it to fer_helpers.i18n.TURKISH") from None
 
 
+#: A run's status as ``runs.run_row`` words it (``{n}`` the epochs done, ``{of}`` the budget).
+RUN_STATUS_TR = [(r"finished$", "bitti"), (r"not started$", "başlamadı"),
+                 (r"running, epoch (\S+)$", r"çalışıyor, epok \1"),
+                 (r"interrupted after epoch (\S+)$", r"epok \1 sonrası kesildi"), (r"failed(.*)$", r"başarısız\1")]
+
+
+def run_status(status: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A runs table's status (``interrupted after epoch 3/20``) in ``language``; others stay as they are."""
+    import re
+
+    if check_language(language) == "en" or not isinstance(status, str):
+        return status
+    for pattern, turkish in RUN_STATUS_TR:
+        if re.match(pattern, status):
+            return re.sub(pattern, turkish, status)
+    return status
+
+
 def class_name(name: str, language: str = DEFAULT_LANGUAGE) -> str:
     """A class (``anger``) in ``language``; names it does not know stay as they are."""
     check_language(language)

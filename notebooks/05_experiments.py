@@ -119,7 +119,8 @@ for name, s in studies.items():
     description = s["record"].get("description") or ""
     i18n.display_each(lambda lang: [
         Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
-        s["table"].drop(columns=["commit"]).rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
+        s["table"].drop(columns=["commit"]).assign(status=s["table"]["status"].map(lambda v: i18n.run_status(v, lang)))
+        .rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
             {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 
 # %% [markdown] tags=["lang-en"]

@@ -517,3 +517,11 @@ def test_numbers_are_written_the_way_each_language_writes_them():
     table = pd.DataFrame({"accuracy": [0.862, float("nan")]})
     html = table.style.format(i18n.formatter(".1%", "tr"), na_rep="–").to_html()
     assert "%86,2" in html and "–" in html and "86.2" not in html
+
+
+def test_a_runs_status_reads_in_turkish_whatever_its_epochs():
+    assert i18n.run_status("interrupted after epoch 3/20", "tr") == "epok 3/20 sonrası kesildi"
+    assert i18n.run_status("running, epoch 4/20", "tr") == "çalışıyor, epok 4/20"
+    assert i18n.run_status("failed: notebook 02_training.py: cell 3 failed", "tr").startswith("başarısız: notebook")
+    assert [i18n.run_status(s, "tr") for s in ("finished", "not started")] == ["bitti", "başlamadı"]
+    assert i18n.run_status("finished", "en") == "finished"
