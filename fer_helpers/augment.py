@@ -5,9 +5,9 @@ all a user needs and TensorFlow runs them inside each training step. On the JAX 
 those layers are a trap: on an H200 one epoch of the baseline with them took 418 s (nine
 trainings sharing the GPU), and a lone default network with them had not trained its first 32
 batches after two minutes, against 0.08 s without them. Keras implements rotation, shift and zoom
-there with ``jax.scipy.ndimage.map_coordinates``; keras-team/keras#23229 reports the same on TPUs. ``augment_batch`` draws the same kinds of
-change, in the same ranges, with OpenCV on uint8 faces, a few milliseconds per batch of 128 on
-one core, while the accelerator trains. Its random numbers come from the generator the caller
+there with ``jax.scipy.ndimage.map_coordinates``; keras-team/keras#23229 reports the same on TPUs.
+``augment_batch`` draws the same kinds of change, in the same ranges, with OpenCV on uint8 faces,
+a few milliseconds per batch of 128 on one core, while the accelerator trains. Its random numbers come from the generator the caller
 passes (``training.Batches``: one per seed, epoch and batch), so a resumed run redraws them exactly.
 """
 

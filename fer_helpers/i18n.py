@@ -254,7 +254,7 @@ def t(text: str, language: str = DEFAULT_LANGUAGE) -> str:
         raise KeyError(f"no Turkish for {text!r}: add it to fer_helpers.i18n.TURKISH") from None
 
 
-#: A run's status as ``runs.run_row`` words it (``{n}`` the epochs done, ``{of}`` the budget).
+#: A run's status as ``runs.run_row`` words it, a regular expression and its Turkish replacement.
 RUN_STATUS_TR = [(r"finished$", "bitti"), (r"not started$", "başlamadı"),
                  (r"running, epoch (\S+)$", r"çalışıyor, epok \1"),
                  (r"interrupted after epoch (\S+)$", r"epok \1 sonrası kesildi"), (r"failed(.*)$", r"başarısız\1")]
@@ -262,8 +262,6 @@ RUN_STATUS_TR = [(r"finished$", "bitti"), (r"not started$", "başlamadı"),
 
 def run_status(status: str, language: str = DEFAULT_LANGUAGE) -> str:
     """A runs table's status (``interrupted after epoch 3/20``) in ``language``; others stay as they are."""
-    import re
-
     if check_language(language) == "en" or not isinstance(status, str):
         return status
     for pattern, turkish in RUN_STATUS_TR:

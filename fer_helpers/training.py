@@ -73,7 +73,7 @@ class Batches(keras.utils.PyDataset):
         super().__init__()
         self.x, self.y, self.sw, self.p = x, y, sample_weight, sampling_p
         self.batch_size, self.seed, self.mixup, self.jpeg = batch_size, seed, mixup, jpeg
-        self.augment = augment
+        self.augment_strength = augment
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -93,8 +93,9 @@ class Batches(keras.utils.PyDataset):
             rng = np.random.default_rng([self.seed, self.epoch, i, 1])
             if self.jpeg:
                 faces = jpeg_artefacts(faces, rng)
-        if self.augment != "none":
-            faces = augment.augment_batch(faces, self.augment, np.random.default_rng([self.seed, self.epoch, i, 2]))
+        if self.augment_strength != "none":
+            rng_augment = np.random.default_rng([self.seed, self.epoch, i, 2])
+            faces = augment.augment_batch(faces, self.augment_strength, rng_augment)
         xb = faces[..., None].astype("float32")
         if self.mixup:
             lam = rng.beta(self.mixup, self.mixup, size=len(idx)).astype("float32")
@@ -354,6 +355,11 @@ def model_augment(p: dict) -> str:
     return p["augment"] if p["augment_in"] == "model" else "none"
 
 
+def pipeline_augment(p: dict) -> str:
+    """The augmentation ``Batches`` does (``augment_in: batches``): none when the network does it."""
+    return p["augment"] if p["augment_in"] == "batches" else "none"
+
+
 def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
     """The same network in float32, for a shipped model that runs at full speed on any CPU."""
     with precision_policy("float32"):
@@ -451,7 +457,7 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
         keras.utils.set_random_seed(p["seed"])  # as if no teacher had been loaded: fresh and resumed runs alike
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs,
                           mixup=p["mixup"], jpeg=p["augment"] == "strong",
-                          augment=p["augment"] if p["augment_in"] == "batches" else "none")
+                          augment=pipeline_augment(p))
 
     files.write_text(out / "params.yaml", yaml.safe_dump({"training": p}, sort_keys=False))
     files.write_text(out / M.LABELS_FILE, json.dumps(classes, indent=2) + "\n")
