@@ -7,8 +7,9 @@ trainings sharing the GPU), and a lone default network with them had not trained
 batches after two minutes, against 0.08 s without them. Keras implements rotation, shift and zoom
 there with ``jax.scipy.ndimage.map_coordinates``; keras-team/keras#23229 reports the same on TPUs.
 ``augment_batch`` draws the same kinds of change, in the same ranges, with OpenCV on uint8 faces,
-a few milliseconds per batch of 128 on one core, while the accelerator trains. Its random numbers come from the generator the caller
-passes (``training.Batches``: one per seed, epoch and batch), so a resumed run redraws them exactly.
+a few milliseconds per batch of 128 on one core, while the accelerator trains. Its random
+numbers come from the generator the caller passes (``training.Batches``: one per seed, epoch and
+batch), so a resumed run redraws them exactly.
 """
 
 from __future__ import annotations
