@@ -42,7 +42,7 @@ def one_look(faces: np.ndarray, fill: float, detector: D.BlazeFace, side: int = 
         view = np.full((side, side), 128, np.uint8)
         o = (side - f) // 2
         view[o:o + f, o:o + f] = cv2.resize(face, (f, f), interpolation=cv2.INTER_CUBIC)
-        _, scores = detector._infer(np.repeat(view[..., None], 3, axis=2))
+        _, scores = detector._infer(np.repeat(view[..., None], 3, axis=2), detector.min_score)
         found += bool(len(scores))
     return found / len(faces)
 
@@ -55,10 +55,10 @@ def search(photos, ratio: float, min_window: int) -> tuple[float, float, float]:
     calls = 0
     infer = detector._infer
 
-    def counted(view):
+    def counted(view, min_score):
         nonlocal calls
         calls += 1
-        return infer(view)
+        return infer(view, min_score)
 
     detector._infer = counted
     default_ratio = D.windows.__defaults__

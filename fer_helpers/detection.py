@@ -79,6 +79,9 @@ BLAZE_WINDOW_RATIO = 0.6
 #: Detections smaller or larger than these shares of their window's side are dropped.
 BLAZE_FILL = (0.2, 0.9)
 #: A candidate is looked at again in a window it fills this share of, and kept at this score.
+#: Lower second-look and face-mesh thresholds were measured on validation and not taken
+#: (``benchmarks/detector_thresholds.py``): at most 0.6 points more recall for 2.5 times the false
+#: faces.
 BLAZE_VERIFY_FILL = 0.45
 BLAZE_VERIFY_SCORE = 0.5
 #: The face-landmark model (MediaPipe's face mesh) looks at each face BlazeFace found and says how
@@ -182,7 +185,8 @@ class FacePresence:
 
     SIZE = 192
 
-    def __init__(self, num_threads: int = 1):
+    def __init__(self, num_threads: int = 1, min_probability: float = FACE_PRESENCE_MIN):
+        self.min_probability = min_probability
         self._interpreter = _interpreter(_packaged_model(_FACE_MESH_FILE), num_threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         # two outputs: 1404 landmark coordinates and the one face-flag logit
@@ -222,11 +226,13 @@ class BlazeFace:
 
     ``detect(rgb)`` returns ``(boxes (N, 4) as x0, y0, x1, y1, scores (N,), keypoints (N, 6, 2))``
     in the photo's pixels. ``min_window`` is the side of the smallest window of the search
-    (``windows``; ``None``: the whole photo only). Calls from several threads are serialised.
+    (``windows``; ``None``: the whole photo only). ``min_score`` is the search's threshold,
+    ``verify_score`` the second look's (``look_near``). Calls from several threads are serialised.
     """
 
     def __init__(self, variant: str = "full", min_window: int | None = None, num_threads: int = 1,
-                 min_score: float | None = None, verify: bool = False):
+                 min_score: float | None = None, verify: bool = False,
+                 verify_score: float = BLAZE_VERIFY_SCORE):
         self._interpreter = _interpreter(blazeface_model_path(variant), num_threads)
         inp = self._interpreter.get_input_details()[0]
         outs = sorted(self._interpreter.get_output_details(), key=lambda d: -int(d["shape"][-1]))
@@ -237,18 +243,19 @@ class BlazeFace:
         self.min_window = min_window
         self.verify = verify
         self.min_score = BLAZE_MIN_SCORE if min_score is None else min_score
+        self.verify_score = verify_score
         self._lock = threading.Lock()
 
-    def _run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
         """Raw detections of one view: boxes/keypoints in the view's pixels and scores."""
         h, w = rgb.shape[:2]
         scale = self._size / max(h, w)
-        rows, scores = self._infer(_resized(rgb, scale))
+        rows, scores = self._infer(_resized(rgb, scale), min_score)
         return rows / scale, scores
 
-    def _infer(self, view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Raw detections of a view already at most the model's input size (letterboxed top-left):
-        rows of box and keypoints in the view's pixels, and scores."""
+    def _infer(self, view: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+        """Raw detections scoring ``min_score`` or more in a view already at most the model's input
+        size (letterboxed top-left): rows of box and keypoints in the view's pixels, and scores."""
         size = self._size
         nh, nw = view.shape[:2]
         tensor = np.full((size, size, 3), -1.0, np.float32)
@@ -259,7 +266,7 @@ class BlazeFace:
             raw = self._interpreter.get_tensor(self._boxes)[0].copy()
             logits = self._interpreter.get_tensor(self._scores)[0, :, 0].copy()
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
-        keep = scores >= self.min_score
+        keep = scores >= min_score
         raw, scores = raw[keep].reshape(-1, 8, 2), scores[keep]
         # offsets are in input pixels around the anchor centre; sizes are in input pixels
         points = raw / size
@@ -281,7 +288,7 @@ class BlazeFace:
                 levels[side] = (scale, _resized(rgb, scale))
             scale, level = levels[side]
             lx0, ly0 = int(round(x0 * scale)), int(round(y0 * scale))
-            rows, s = self._infer(level[ly0:ly0 + self._size, lx0:lx0 + self._size])
+            rows, s = self._infer(level[ly0:ly0 + self._size, lx0:lx0 + self._size], self.min_score)
             rows = rows / scale
             rows[:, 0::2] += x0
             rows[:, 1::2] += y0
@@ -304,7 +311,7 @@ class BlazeFace:
     def look_near(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Look at each candidate (rows of x0, y0, x1, y1, ...) again in a window of its own, where
         the face fills ``BLAZE_VERIFY_FILL`` of the side (BlazeFace's best size): keep it if found
-        there with ``BLAZE_VERIFY_SCORE``, with the box and landmarks of that closer look.
+        there with ``verify_score``, with the box and landmarks of that closer look.
 
         Two uses. After a search: many small windows make chance patterns in textures look like
         faces, and a second look at the right scale rejects most of them and sharpens the
@@ -325,7 +332,7 @@ class BlazeFace:
             top, left = max(0, -y0), max(0, -x0)
             patch = cv2.copyMakeBorder(patch, top, s - patch.shape[0] - top, left, s - patch.shape[1] - left,
                                        cv2.BORDER_CONSTANT, value=0)
-            again, again_scores = self._run(patch)
+            again, again_scores = self._run(patch, self.verify_score)
             if not len(again):
                 continue
             again[:, 0::2] += x0
@@ -333,7 +340,6 @@ class BlazeFace:
             centres = (again[:, 0:2] + again[:, 2:4]) / 2
             near = (np.abs(centres[:, 0] - cx) < (row[2] - row[0]) / 2) \
                 & (np.abs(centres[:, 1] - cy) < (row[3] - row[1]) / 2)
-            near &= again_scores >= BLAZE_VERIFY_SCORE
             if near.any():
                 best = int(np.argmax(np.where(near, again_scores, -1)))
                 kept.append(again[best])
@@ -426,7 +432,7 @@ def _threads() -> int:
 def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_FRACTION,
                     near: list[Face] | None = None, presence: FacePresence | None = None) -> list[Face]:
     """``Face``s found by a ``BlazeFace`` instance (``detect_faces`` uses the default one), each
-    confirmed by ``presence`` when given (``FACE_PRESENCE_MIN``).
+    confirmed by ``presence`` when given (at its ``min_probability``).
 
     With ``near`` (the faces of the frame before), only the neighbourhood of each of those is
     looked at (``follow_faces``), not the whole photo.
@@ -458,7 +464,7 @@ def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_F
                           score=float(score), right_eye=(float(points[0, 0]), float(points[0, 1])),
                           left_eye=(float(points[1, 0]), float(points[1, 1]))))
     if presence is not None:
-        faces = [f for f in faces if presence.probability(rgb, f) >= FACE_PRESENCE_MIN]
+        faces = [f for f in faces if presence.probability(rgb, f) >= presence.min_probability]
     return faces
 
 

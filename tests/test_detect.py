@@ -200,3 +200,15 @@ def test_face_mesh_confirms_a_face_and_rejects_a_texture(astronaut):
     assert presence.probability(astronaut, face) > 0.9
     coffee = cv2.resize(skimage_data.coffee(), (512, 512))
     assert presence.probability(coffee, face) < detection.FACE_PRESENCE_MIN
+
+
+def test_each_threshold_of_the_blazeface_path_decides(astronaut):
+    """The search's, the second look's and the face mesh's thresholds are each applied: the
+    astronaut is found at the defaults and lost when any one of them is out of reach."""
+    def found(search=detection.BLAZE_MIN_SCORE, look=detection.BLAZE_VERIFY_SCORE, mesh=detection.FACE_PRESENCE_MIN):
+        detector = detection.BlazeFace("short", min_window=detection.BLAZE_MIN_WINDOW, verify=True,
+                                       min_score=search, verify_score=look)
+        return detection.blazeface_faces(detector, astronaut, presence=detection.FacePresence(min_probability=mesh))
+
+    assert len(found()) == 1
+    assert found(search=1.01) == [] and found(look=1.01) == [] and found(mesh=1.01) == []
