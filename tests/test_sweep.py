@@ -148,16 +148,17 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     assert noise.loc["big", "verdict"] == "outside" and noise.loc["seed_2", "verdict"] == "seed"
 
 
-def test_the_readme_study_table_is_the_committed_records():
+def test_the_readme_study_tables_are_the_committed_records():
     import re
 
     from fer_helpers.runs import format_markdown
 
     readme = (PROJECT / "README.md").read_text()
-    block = re.search(r"<!-- runs/ablations:start -->\n(.*?)\n<!-- runs/ablations:end -->", readme, re.S)
-    assert block, "README.md lost its study table markers"
-    assert block.group(1) == format_markdown(collect(PROJECT / "runs" / "ablations")), \
-        "README's study table is stale: paste `fer runs runs/ablations --markdown` between its markers"
+    blocks = dict(re.findall(r"<!-- runs/(\w+):start -->\n(.*?)\n<!-- runs/\1:end -->", readme, re.S))
+    assert "ablations" in blocks, "README.md lost its study table markers"
+    for sweep, table in blocks.items():
+        assert table == format_markdown(collect(PROJECT / "runs" / sweep)), \
+            f"README's {sweep} table is stale: paste `fer runs runs/{sweep} --markdown` between its markers"
 
 
 @pytest.mark.slow
