@@ -24,7 +24,10 @@
 # The ablations use a shorter budget than the shipped model (the sweep file says which), so their
 # absolute accuracies are lower; what they compare is the difference each change makes under the
 # same budget. Levers the study added but left off by default (an average of the weights, mixup [8],
-# label smoothing) are measured the same way when their sweep has run.
+# label smoothing) are measured the same way when their sweep has run. A second sweep,
+# `seed_budgets`, redoes the seed project's own comparison of training budgets on FER+: its baseline
+# network and recipe at 5, 15 and 45 epochs (the seed trained for 15, 60 and 360; 45 epochs of the
+# baseline take about an hour of a 2-core CPU).
 
 # %% [markdown] tags=["lang-tr"]
 # # Deneyler: model neden böyle
@@ -43,7 +46,10 @@
 # Ablasyonlar projeyle gelen modelden daha kısa bir bütçe kullanır (tarama dosyası belirtir); bu
 # yüzden mutlak doğrulukları daha düşüktür; karşılaştırdıkları, aynı bütçede her değişikliğin
 # yarattığı farktır. Çalışmanın eklediği ama varsayılan olarak kapalı tuttuğu seçenekler (ağırlık
-# ortalaması, mixup [8], etiket yumuşatma) taramaları çalıştığında aynı biçimde ölçülür.
+# ortalaması, mixup [8], etiket yumuşatma) taramaları çalıştığında aynı biçimde ölçülür. İkinci bir
+# tarama, `seed_budgets`, başlangıç projesinin eğitim bütçeleri karşılaştırmasını FER+ üzerinde
+# yeniden yapar: onun temel ağı ve tarifi 5, 15 ve 45 epok (başlangıç projesi 15, 60 ve 360 epok
+# eğitmişti; temel ağın 45 epoku 2 çekirdekli bir işlemcide yaklaşık bir saat sürer).
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
