@@ -544,8 +544,9 @@ def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: s
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     if metric.endswith("accuracy"):
         _pct_axis(ax.yaxis)
-        top = max((h[metric].max() for h in histories.values() if h is not None and len(h)), default=1.0)
-        ax.set_ylim(max(0.0, top - 0.15), min(1.0, top + 0.01))
+        # the first epochs' low values are cut off, never a whole run: every run's best shows
+        bests = [h[metric].max() for h in histories.values() if h is not None and len(h)] or [1.0]
+        ax.set_ylim(max(0.0, min(max(bests) - 0.15, min(bests) - 0.03)), min(1.0, max(bests) + 0.01))
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     return fig
 

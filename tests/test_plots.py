@@ -205,3 +205,12 @@ def test_style_is_scoped_and_settable():
         plots.set_style()
         assert mpl.rcParams["axes.titleweight"] == "bold"
     assert list(plots.class_palette(CLASSES)) == CLASSES
+
+
+def test_overlaid_curves_show_every_runs_best_even_a_far_weaker_one():
+    """A short budget's run 18 points under the best must still be on the axes, not cut off with
+    the first epochs' values."""
+    histories = {name: pd.DataFrame({"epoch": range(1, len(acc) + 1), "val_accuracy": acc})
+                 for name, acc in {"long": [0.3, 0.6, 0.75, 0.80], "short": [0.4, 0.62]}.items()}
+    low, high = plots.plot_runs_curves(histories).axes[0].get_ylim()
+    assert low <= 0.62 - 0.02 and 0.80 < high <= 0.82 and low > 0.3
