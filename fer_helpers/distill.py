@@ -48,8 +48,8 @@ def teacher_record(teachers, classes) -> list[dict]:
         path = _folder(folder) / "model.keras"
         if not path.is_file():
             raise FerError(f"teacher {folder}: no model.keras there (training.teachers names trained model folders)")
-        if read_classes(folder) != list(classes):
-            raise FerError(f"teacher {folder}: its classes {read_classes(folder)} are not the data's {list(classes)}")
+        if (found := read_classes(path.parent)) != list(classes):
+            raise FerError(f"teacher {folder}: its classes {found} are not the data's {list(classes)}")
         record.append({"folder": str(folder), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
     return record
 

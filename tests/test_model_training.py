@@ -262,6 +262,20 @@ def test_a_teacher_that_is_not_a_model_folder_is_one_clear_error(tmp_path):
         training_params({"teachers": "models/default"})
 
 
+def test_a_teacher_named_from_the_project_root_is_found_from_a_sweep_variants_folder(tmp_path, monkeypatch):
+    """A sweep's notebooks run in their variant's folder; ``teachers: [models/default]`` in a sweep
+    file still means the project's shipped model, for its classes as for its weights."""
+    import hashlib
+
+    from fer_helpers import distill
+    from fer_helpers.labels import FERPLUS_CLASSES
+
+    shipped = Path(__file__).resolve().parent.parent / "models" / "default" / "model.keras"
+    monkeypatch.chdir(tmp_path)
+    assert distill.teacher_record(["models/default"], FERPLUS_CLASSES) == [
+        {"folder": "models/default", "sha256": hashlib.sha256(shipped.read_bytes()).hexdigest()}]
+
+
 def test_a_copy_outside_git_records_the_commit_it_was_made_from(tmp_path, monkeypatch):
     from fer_helpers.reproducibility import git_commit
 
