@@ -88,11 +88,11 @@ def run_row(folder: Path, name: str, changes: dict | None) -> dict:
         row.update(val_accuracy=float(history.loc[best, "val_accuracy"]),
                    val_macro_f1=float(history.loc[best, "val_macro_f1"]), best_epoch=int(history.loc[best, "epoch"]),
                    wall_minutes=round(float(history["epoch_seconds"].sum()) / 60, 1))
-    if (folder / ERROR_FILE).is_file():
+    if is_running(folder):  # first: a sweep run again retries a variant whose last attempt failed
+        row["status"] = f"running, epoch {done}/{row['epochs'] or '?'}"
+    elif (folder / ERROR_FILE).is_file():
         reason = (folder / ERROR_FILE).read_text().strip().splitlines()
         row["status"] = f"failed: {reason[0][:120]}" if reason else "failed"
-    elif is_running(folder):
-        row["status"] = f"running, epoch {done}/{row['epochs'] or '?'}"
     elif done or folder.is_dir() and any(folder.iterdir()):
         row["status"] = f"interrupted after epoch {done}/{row['epochs'] or '?'}"
     else:

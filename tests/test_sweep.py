@@ -23,7 +23,7 @@ import yaml
 from fer_helpers import cli
 from fer_helpers.errors import FerError
 from fer_helpers.runs import collect, compare_to_noise, sweep_record
-from fer_helpers.sweep import LOCK_FILE, load_sweep
+from fer_helpers.sweep import ERROR_FILE, LOCK_FILE, load_sweep
 from test_model_training import TINY, tiny_ferplus
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -184,10 +184,12 @@ def test_the_experiments_notebook_shows_a_sweep_from_its_text_records(tmp_path):
 
 
 def test_a_variant_held_by_another_process_is_reported_running(tmp_path):
+    """Running, even when its last attempt failed: a sweep run again retries a failed variant."""
     sweep = tmp_path / "s"
     sweep.mkdir()
     (sweep / "sweep.yaml").write_text(yaml.safe_dump({"name": "s", "variants": {"a": {}}}))
     fake_run(sweep / "a", 0.7, 0, finished=False)
+    (sweep / "a" / ERROR_FILE).write_text("notebook 02_training.py: cell 8 failed with FerError: an earlier attempt\n")
     with open(sweep / "a" / LOCK_FILE, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         holder = subprocess.run([sys.executable, "-c", "import sys; from fer_helpers.runs import collect; "
