@@ -48,8 +48,8 @@
 # yarattığı farktır. Çalışmanın eklediği ama varsayılan olarak kapalı tuttuğu seçenekler (ağırlık
 # ortalaması, mixup [8], etiket yumuşatma) taramaları çalıştığında aynı biçimde ölçülür. İkinci bir
 # tarama, `seed_budgets`, başlangıç projesinin eğitim bütçeleri karşılaştırmasını FER+ üzerinde
-# yeniden yapar: onun temel ağı ve tarifi 5, 15 ve 45 epok (başlangıç projesi 15, 60 ve 360 epok
-# eğitmişti; temel ağın 45 epoku 2 çekirdekli bir işlemcide yaklaşık bir saat sürer).
+# yeniden yapar: onun temel ağı ve tarifiyle 5, 15 ve 45 epok eğitim (başlangıç projesi 15, 60 ve
+# 360 epok eğitmişti; temel ağın 45 epoku 2 çekirdekli bir işlemcide yaklaşık bir saat sürer).
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
