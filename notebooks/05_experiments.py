@@ -264,16 +264,3 @@ for name, s in studies.items():
     if (s["table"]["status"] == "finished").sum() == 0:
         continue
     i18n.display_each(lambda lang: time_figure(s, name, lang), save=figures / f"experiments_{name}_time.png")
-
-# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
-# ## What a training minute buys, every run of the study
-
-# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
-# ## Bir eğitim dakikası ne kazandırır, çalışmanın her çalıştırması
-
-# %% tags=["slides-only"] slideshow={"slide_type": "-"}
-# one figure for the slides: every sweep's finished runs, each named <sweep>/<variant>
-every_run = pd.concat([s["table"].assign(variant=s["table"]["variant"].map(lambda v, n=name: f"{n}/{v}"))
-                       for name, s in studies.items()]) if studies else pd.DataFrame()
-if (every_run.get("status", pd.Series(dtype=str)) == "finished").any():
-    i18n.display_each(lambda lang: plots.plot_accuracy_vs_time(every_run, language=lang))
