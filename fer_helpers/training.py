@@ -518,9 +518,24 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
                 best_epoch=best_epoch, parameters=int(best.count_params()),
                 train_images=len(run.batches.x), data_dir=display_path(ds.root),
                 data_fingerprint=run.start["data_fingerprint"])
+    if "teachers" in run.start:  # a student's record names the exact models that taught it (sha256)
+        info["teachers"] = run.start["teachers"]
     files.write_json(out / "run.json", info)
     files.write_text(out / "MODEL_CARD.md", model_card(out.name, p, metrics, info))
     return metrics
+
+
+def _distilled_line(p: dict, info: dict) -> str:
+    """The card's line for a student: which models taught it, by the hash of their ``model.keras``
+    (a folder name can later hold another model: the shipped student replaces its own teacher)."""
+    teachers = info.get("teachers") or [{"folder": t, "sha256": None} for t in p.get("teachers") or []]
+    if not teachers:
+        return ""
+    named = ", ".join(f"`{t['folder']}`" + (f" (model.keras sha256 {t['sha256'][:12]})" if t["sha256"] else "")
+                      for t in teachers)
+    return (f"\n- **Distilled**: targets {1 - p['teacher_weight']:g} x FER+ votes + {p['teacher_weight']:g} x the "
+            f"mean probabilities of {named}, as they were when training began; the teachers' own training "
+            "time is not in the time above.")
 
 
 def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
@@ -540,7 +555,7 @@ def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
 - **Training data**: FER2013 training images with FER+ labels ({info['train_images']:,} images,
   labels: {p['labels']}, imbalance: {p['imbalance']}, augmentation: {p['augment']}), {info['epochs_run']} epochs
   (best on validation: {info['best_epoch']}), seed {p['seed']}, {info['wall_seconds'] / 60:.0f} min on {where}
-  ({info.get('precision', 'float32')} training; the saved model computes in float32).
+  ({info.get('precision', 'float32')} training; the saved model computes in float32).{_distilled_line(p, info)}
 - **Protocol**: FER+ majority labels (single votes dropped, majority > half, unknown/NF excluded);
   chosen on FER2013Valid, measured once on FER2013Test.
 - **Results**: validation accuracy {fig('validation', 'accuracy')}, macro F1 {fig('validation', 'macro_f1')};

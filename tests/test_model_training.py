@@ -247,6 +247,7 @@ def test_distillation_trains_on_the_teachers_probabilities_and_resumes_on_the_sa
     assert start["teachers"] == distill.teacher_record([str(teacher)], load_dataset(data).classes)
     info = json.loads((student / "run.json").read_text())
     assert info["params"]["teachers"] == [str(teacher)] and info["params"]["teacher_weight"] == 0.25
+    assert info["teachers"] == start["teachers"]  # the shipped record names the teachers by hash too
     # the mix: a quarter teacher, three quarters votes
     votes_only = np.full_like(stored, 1 / stored.shape[1])
     mixed = distill.distilled_targets(votes_only, x, [str(teacher)], 0.25, student / "checkpoints" / distill.TEACHER_FILE)
