@@ -31,7 +31,7 @@ class Reference(NamedTuple):
     year: int
 
 
-#: The report's references, numbered in this order (the order of first citation in the text).
+#: The report's references, numbered in this order (the order in which they entered the report).
 REFERENCES: tuple[Reference, ...] = (
     Reference("goodfellow2013", "I. J. Goodfellow, D. Erhan, P. L. Carrier, A. Courville, M. Mirza, B. Hamner, "
               "W. Cukierski, Y. Tang, D. Thaler, D.-H. Lee, et al.",
@@ -55,6 +55,10 @@ REFERENCES: tuple[Reference, ...] = (
               "BlazeFace: sub-millisecond neural face detection on mobile GPUs", "arXiv:1907.05047", 2019),
     Reference("zhang2018", "H. Zhang, M. Cisse, Y. N. Dauphin, D. Lopez-Paz", "mixup: beyond empirical risk minimization",
               "International Conference on Learning Representations (ICLR)", 2018),
+    Reference("hinton2015", "G. Hinton, O. Vinyals, J. Dean", "Distilling the knowledge in a neural network",
+              "NIPS Deep Learning Workshop; arXiv:1503.02531", 2015),
+    Reference("furlanello2018", "T. Furlanello, Z. C. Lipton, M. Tschannen, L. Itti, A. Anandkumar",
+              "Born again neural networks", "International Conference on Machine Learning (ICML)", 2018),
 )
 
 
@@ -194,6 +198,25 @@ def report_path(path: str | Path, output_dir: str | Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # The headline figures (abstract, conclusion)
 
+def teacher_runs(model_dir: str | Path, run: dict) -> list[dict] | None:
+    """The ``run.json`` of each model a distilled ``model_dir`` learnt from, ``None`` for one that
+    was not distilled. A teacher is found by the hash its student recorded, among the folders beside
+    ``model_dir``: the folder name it had then may hold another model now (a shipped student
+    replaces its teacher in ``models/default``). A teacher not found is ``{}``."""
+    import hashlib
+    import json
+
+    recorded = run.get("teachers")
+    if not recorded:
+        return None
+    found = {}
+    for folder in sorted(Path(model_dir).resolve().parent.iterdir()):
+        weights = folder / "model.keras"
+        if weights.is_file() and (folder / "run.json").is_file():
+            found[hashlib.sha256(weights.read_bytes()).hexdigest()] = json.loads((folder / "run.json").read_text())
+    return [found.get(t["sha256"], {}) for t in recorded]
+
+
 def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | None = None) -> dict:
     """The figures the abstract and conclusion quote, read from what the run wrote: the test
     evaluation (``evaluation/evaluation_<stem>.json``), the robustness table beside it, and the
@@ -211,7 +234,8 @@ def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | N
            "tta_accuracy": result["tta"]["accuracy"] if isinstance(result.get("tta"), dict) else None,
            "recall": recall, "parameters": run.get("parameters"), "train_minutes": run["wall_seconds"] / 60,
            "epochs": run["epochs_run"], "cores": run["machine"]["cpu_count"], "train_images": run["train_images"],
-           "reference": next(p for p in PUBLISHED if p.comparable), "worst_shift": None}
+           "reference": next(p for p in PUBLISHED if p.comparable), "worst_shift": None,
+           "teachers": teacher_runs(model_dir, run)}
     robustness_csv = evaluation_dir / f"robustness_{stem}.csv"
     if robustness_csv.is_file():
         table = pd.read_csv(robustness_csv)

@@ -538,6 +538,11 @@ def _distilled_line(p: dict, info: dict) -> str:
             "time is not in the time above.")
 
 
+def _teachers_now(p: dict) -> str:
+    """A student retrains from its teachers where they are now (found by the hashes above)."""
+    return " -p teachers '[FOLDER, ...]'" if p.get("teachers") else ""
+
+
 def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
     """A short model card: what the model is for, how it was measured, and where it fails."""
     def fig(split, key):
@@ -570,5 +575,5 @@ def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
   120 training images each, so their recall is low and unstable; low resolution (48x48) loses
   subtle cues; faces at other angles, lighting, occlusion or ages may be misclassified more often.
   The data set holds exact duplicates across splits (see `fer data summary`).
-- **Reproduce**: `fer train --params params.yaml --out models/{name}`; versions and git commit in `run.json`.
+- **Reproduce**: `fer train --params params.yaml{_teachers_now(p)} --out models/{name}`; versions and git commit in `run.json`.
 """

@@ -11,9 +11,10 @@
 # %% [markdown] tags=["lang-en"]
 # # Experiments: why the model is what it is
 #
-# Each choice of the shipped recipe is measured here by changing it alone and training again. The
-# runs come from sweep files (`notebooks/sweeps/<name>.yaml`), trained by `fer sweep` into
-# `runs/<sweep>/<variant>/`; `fer runs` lists them. Two rules keep the comparison honest:
+# Each choice of the recipe (the first generation's; the shipped student adds distillation, see
+# Method) is measured here by changing it alone and training again. The runs come from sweep files
+# (`notebooks/sweeps/<name>.yaml`), trained by `fer sweep` into `runs/<sweep>/<variant>/`; `fer runs`
+# lists them. Two rules keep the comparison honest:
 #
 # - **choices are made on validation** (FER2013Valid, 3,191 images); each run's test figure is
 #   measured once, when its training ends, and is reported, never used to choose;
@@ -32,10 +33,10 @@
 # %% [markdown] tags=["lang-tr"]
 # # Deneyler: model neden böyle
 #
-# Projeyle gelen tarifin her seçimi burada yalnızca o değiştirilip yeniden eğitilerek ölçülür.
-# Çalıştırmalar tarama dosyalarından (`notebooks/sweeps/<ad>.yaml`) gelir ve `fer sweep` ile
-# `runs/<tarama>/<varyant>/` içine eğitilir; `fer runs` onları listeler. İki kural karşılaştırmayı
-# dürüst tutar:
+# Tarifin (birinci kuşağın tarifi; projeyle gelen öğrenci buna damıtmayı ekler, bkz. Yöntem) her
+# seçimi burada yalnızca o değiştirilip yeniden eğitilerek ölçülür. Çalıştırmalar tarama
+# dosyalarından (`notebooks/sweeps/<ad>.yaml`) gelir ve `fer sweep` ile `runs/<tarama>/<varyant>/`
+# içine eğitilir; `fer runs` onları listeler. İki kural karşılaştırmayı dürüst tutar:
 #
 # - **seçimler doğrulama üzerinde yapılır** (FER2013Valid, 3.191 görüntü); her çalıştırmanın test
 #   sonucu eğitimi bittiğinde bir kez ölçülür ve raporlanır, seçim için asla kullanılmaz;

@@ -105,18 +105,18 @@ h = paper.headline(output_dir, model_dir, eval_subset)
 abstract_text = {
     "en": "We train a VGG-style convolutional network of {params} million parameters end to end on raw 48 x 48 grayscale "
           "faces of FER2013 [1], with the eight-class FER+ labels [2] as soft targets and class weights for the rare "
-          "expressions. On the FER+ test split under the standard majority protocol ({n} faces) it reaches "
+          "expressions{distilled}. On the FER+ test split under the standard majority protocol ({n} faces) it reaches "
           "**{acc} accuracy** (macro F1 {f1}{tta}), against {ref} for Microsoft's VGG13 [2] on the same protocol, "
-          "after {minutes} minutes of training on {cores} CPU cores. Common expressions are recognised well "
+          "after {minutes} minutes of training on {cores} CPU cores{teacher_time}. Common expressions are recognised well "
           "(recall {best}), the rare ones much less ({worst}). Grad-CAM [6] places most of the evidence on the "
           "mouth; {shift} Published figures measured on other splits or class sets are reported with their "
           "protocol and marked as not comparable. The whole report, in English and Turkish, is rebuilt from its "
           "notebooks by one command.",
     "tr": "FER2013'ün [1] ham 48 x 48 gri tonlamalı yüzleri üzerinde, sekiz sınıflı FER+ etiketleri [2] yumuşak "
-          "hedef ve nadir ifadeler için sınıf ağırlıklarıyla, {params} milyon parametreli VGG tarzı bir evrişimli ağı "
+          "hedef ve nadir ifadeler için sınıf ağırlıklarıyla{distilled}, {params} milyon parametreli VGG tarzı bir evrişimli ağı "
           "uçtan uca eğitiyoruz. Standart çoğunluk protokolüyle FER+ test bölümünde ({n} yüz) **{acc} doğruluğa** "
           "ulaşıyor (makro F1 {f1}{tta}); aynı protokolde Microsoft VGG13 [2] {ref} elde ediyor. Eğitim {cores} "
-          "işlemci çekirdeğinde {minutes} dakika sürdü. Yaygın ifadeler iyi tanınıyor (duyarlılık {best}), "
+          "işlemci çekirdeğinde {minutes} dakika sürdü{teacher_time}. Yaygın ifadeler iyi tanınıyor (duyarlılık {best}), "
           "nadir olanlar çok daha az ({worst}). Grad-CAM [6] kanıtın çoğunu ağıza yerleştiriyor; {shift} Başka "
           "bölümlerde ya da sınıf kümelerinde ölçülmüş yayımlanmış sonuçlar protokolleriyle verilip "
           "karşılaştırılamaz diye işaretleniyor. İngilizce ve Türkçe raporun tamamı not defterlerinden tek "
@@ -128,10 +128,21 @@ shift_text = {
           "değişimleri az etkiliyor.",
 }
 tta_text = {"en": "; {acc} with flip test-time augmentation", "tr": "; ayna test zamanı çoğaltmayla {acc}"}
+# a distilled model [9, 10]: what it learnt from, and its teachers' training time (found by hash, paper.teacher_runs)
+distilled_text = {"en": ", and as a second generation distilled from the probabilities of a first network of the "
+                        "same size [9, 10]",
+                  "tr": " ve aynı boyutta ilk bir ağın olasılıklarından damıtılan ikinci bir kuşak olarak [9, 10]"}
+teacher_time_text = {"en": " (plus {minutes} minutes for the first generation)",
+                     "tr": " (ilk kuşak için ayrıca {minutes} dakika)"}
 
 
 def recalls(pairs, lang):
     return ", ".join(f"{i18n.class_name(c, lang)} {i18n.num(r, lang, 2)}" for c, r in pairs)
+
+
+def teacher_time(lang):
+    found = [r["wall_seconds"] / 60 for r in h["teachers"] or [] if r]
+    return teacher_time_text[lang].format(minutes=i18n.num(sum(found), lang)) if found else ""
 
 
 def abstract(lang):
@@ -144,6 +155,7 @@ def abstract(lang):
         f1=i18n.num(h["macro_f1"], lang, 3), ref=i18n.pct(h["reference"].accuracy, lang),
         tta=tta_text[lang].format(acc=i18n.pct(h["tta_accuracy"], lang)) if h["tta_accuracy"] else "",
         minutes=i18n.num(h["train_minutes"], lang), cores=h["cores"],
+        distilled=distilled_text[lang] if h["teachers"] else "", teacher_time=teacher_time(lang),
         best=recalls(h["recall"][::-1][:3], lang), worst=recalls(h["recall"][:3], lang), shift=shift))
 
 

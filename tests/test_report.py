@@ -173,6 +173,27 @@ def test_citations_in_the_notebooks_are_numbers_of_the_reference_list():
     assert listing.count("\n") == len(paper.REFERENCES) - 1 and "1. I. J. Goodfellow" in listing
 
 
+def test_a_students_teachers_are_found_by_the_hash_it_recorded_not_by_their_old_folder_name(tmp_path):
+    """A shipped student replaces its teacher in models/default: the abstract's teacher time must
+    come from the folder now holding the teacher's weights, found by hash."""
+    import hashlib
+
+    from fer_helpers import paper
+
+    def folder(name, weights, **run):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.keras").write_bytes(weights)
+        (tmp_path / name / "run.json").write_text(json.dumps(run))
+        return hashlib.sha256(weights).hexdigest()
+
+    teacher_sha = folder("teacher", b"first generation", wall_seconds=5940.0)
+    folder("default", b"second generation", wall_seconds=6250.0)
+    student = {"teachers": [{"folder": "models/default", "sha256": teacher_sha},
+                            {"folder": "models/gone", "sha256": "0" * 64}]}
+    assert paper.teacher_runs(tmp_path / "default", student) == [{"wall_seconds": 5940.0}, {}]
+    assert paper.teacher_runs(tmp_path / "default", {"wall_seconds": 1.0}) is None  # not distilled
+
+
 # ---------------------------------------------------------------------------------------------
 # Execution and errors
 
