@@ -37,6 +37,7 @@ PARAMS_DIR = PROJECT_ROOT / "notebooks" / "params"
 
 DEFAULTS: dict = {
     "model": "default",          # default | baseline | wide (default at 1.5x width, 3.5M parameters)
+                                 # | narrow_stem (default with a 16-channel first block: faster on a CPU)
     "augment": "default",        # none | seed | default | strong (default + blur, JPEG, erasing)
     "augment_in": "model",       # model (Keras layers in the network) | batches (OpenCV in the input pipeline: for JAX on a GPU)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
@@ -64,7 +65,7 @@ DEFAULTS: dict = {
     "teacher_weight": 0.5,       # share of the teachers' mean probabilities in each target
 }
 
-MODELS = ("default", "baseline", "wide")  # model.BUILDERS' names (model imports Keras; this module must not)
+MODELS = ("default", "baseline", "wide", "narrow_stem")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
     "model": MODELS, "augment": ("none", "seed", "default", "strong"), "augment_in": ("model", "batches"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),

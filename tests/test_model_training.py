@@ -41,7 +41,7 @@ def tiny_ferplus(root: Path, per_class=(4, 2, 2)) -> Path:
     return make_ferplus(root, ms)
 
 
-@pytest.mark.parametrize("name", ["default", "baseline", "wide"])
+@pytest.mark.parametrize("name", ["default", "baseline", "wide", "narrow_stem"])
 def test_model_contract_raw_pixels_in_probabilities_out(name):
     model = build(name)
     assert model.input_shape == (None, 48, 48, 1)
@@ -108,7 +108,8 @@ def test_training_params_are_checked():
 
 @pytest.mark.parametrize("name, rates_at_half", [("default", [0.1, 0.2, 0.3, 0.3, 0.5]),
                                                  ("baseline", [0.25, 0.25, 0.25, 0.5]),
-                                                 ("wide", [0.1, 0.2, 0.3, 0.3, 0.5])])
+                                                 ("wide", [0.1, 0.2, 0.3, 0.3, 0.5]),
+                                                 ("narrow_stem", [0.1, 0.2, 0.3, 0.3, 0.5])])
 def test_one_dropout_number_scales_every_dropout_layer(name, rates_at_half):
     def rates(model):
         return [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
