@@ -123,7 +123,8 @@ model_path = Path(model_dir)
 # With `train: true` the next cell trains a fresh model into the model folder (the smoke profile
 # does this on a small subset in a minute; the full profile takes about an hour and a half on a
 # 2-core CPU). With `train: false` it reports on the model already in the folder: the project ships
-# its best one in `models/default`, trained with `notebooks/params/full.yaml`.
+# its best one in `models/default`, the student of `models/teacher`, which was trained with
+# `notebooks/params/full.yaml` (its `params.yaml` below says how the student was trained).
 
 # %% [markdown] tags=["lang-tr"]
 # ## Eğitim
@@ -131,7 +132,9 @@ model_path = Path(model_dir)
 # `train: true` ile sonraki hücre model klasörüne yeni bir model eğitir (smoke profili bunu küçük bir
 # alt kümede bir dakikada yapar; tam profil 2 çekirdekli bir işlemcide yaklaşık bir buçuk saat
 # sürer). `train: false` ile klasördeki hazır modeli raporlar: proje en iyi modelini
-# `notebooks/params/full.yaml` ile eğitilmiş olarak `models/default` içinde getirir.
+# `models/default` içinde getirir; bu model, `notebooks/params/full.yaml` ile eğitilmiş
+# `models/teacher` modelinin öğrencisidir (öğrencinin nasıl eğitildiğini aşağıdaki `params.yaml`
+# söyler).
 
 # %%
 if train:

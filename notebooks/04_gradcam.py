@@ -100,10 +100,11 @@ i18n.display_each(lambda lang: plots.plot_gradcam_grid(samples, classes, languag
 
 # %% [markdown] tags=["lang-en"]
 # **What the maps show.** For the shipped model (`models/default`, full profile) the evidence sits
-# mostly on the **lower-central face**: the smile for happiness, the mouth and upper lip for anger
-# and disgust, the nose and mouth region for neutral and sadness. Surprise is the exception: its maps
-# sit on the band of the eyes and the nose rather than on the open mouth. Eyes and brows, which the
-# Facial Action Coding System ties to fear and anger, carry less weight than one would expect; at
+# mostly on the **lower-central face**: the smile for happiness, the nose, mouth and upper lip for
+# anger, the nose and mouth region for neutral and sadness. Disgust and surprise are the
+# exceptions: their maps sit higher, on the nose and the band of the eyes (for surprise, rather than
+# on the open mouth). Eyes and brows, which the Facial Action Coding System ties to fear and anger,
+# carry less weight than one would expect; at
 # 48 x 48 pixels the mouth is the largest, most contrasted cue. The rare classes are where the maps go
 # astray: contempt and fear maps wander to the forehead, a cheek or a hand in front of the face, and
 # these are also the classes the model most often gets wrong. Maps on hair, background or image
@@ -115,10 +116,10 @@ i18n.display_each(lambda lang: plots.plot_gradcam_grid(samples, classes, languag
 
 # %% [markdown] tags=["lang-tr"]
 # **Haritalar ne gösteriyor.** Projeyle gelen modelde (`models/default`, tam profil) kanıt
-# çoğunlukla **yüzün alt-orta kısmındadır**: mutlulukta gülümseme, öfke ve iğrenmede ağız ve üst
-# dudak, nötr ve üzüntüde burun ve ağız bölgesi. Şaşkınlık istisnadır: haritaları açık ağızdan çok
-# gözler ve burun şeridindedir. Yüz Hareketi Kodlama Sistemi'nin korku ve öfkeyle ilişkilendirdiği
-# gözler ve kaşlar beklenenden az ağırlık taşır; 48 x 48 pikselde ağız en büyük ve en kontrastlı
+# çoğunlukla **yüzün alt-orta kısmındadır**: mutlulukta gülümseme, öfkede burun, ağız ve üst
+# dudak, nötr ve üzüntüde burun ve ağız bölgesi. İğrenme ve şaşkınlık istisnadır: haritaları daha
+# yukarıda, burunda ve gözlerin şeridindedir (şaşkınlıkta açık ağızdan çok). Yüz Hareketi
+# Kodlama Sistemi'nin korku ve öfkeyle ilişkilendirdiği gözler ve kaşlar beklenenden az ağırlık taşır; 48 x 48 pikselde ağız en büyük ve en kontrastlı
 # ipucudur. Haritaların yoldan çıktığı yer nadir sınıflardır: küçümseme ve korku haritaları alına,
 # bir yanağa ya da yüzün önündeki bir ele kayar; bunlar modelin en sık yanıldığı sınıflardır. Saça,
 # arka plana ya da görüntü kenarlarına düşen haritalar, fotoğrafların çekiliş biçiminden öğrenilmiş
