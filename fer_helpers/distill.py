@@ -17,7 +17,6 @@ exactly the targets it started with.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -50,7 +49,7 @@ def teacher_record(teachers, classes) -> list[dict]:
             raise FerError(f"teacher {folder}: no model.keras there (training.teachers names trained model folders)")
         if (found := read_classes(path.parent)) != list(classes):
             raise FerError(f"teacher {folder}: its classes {found} are not the data's {list(classes)}")
-        record.append({"folder": str(folder), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+        record.append({"folder": str(folder), "sha256": files.sha256(path)})
     return record
 
 

@@ -25,7 +25,6 @@ and NumPy; this module imports neither TensorFlow nor Keras unless asked for the
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ import numpy as np
 
 from .data import PROJECT_ROOT, display_path
 from .errors import FerError
-from .files import atomic_path, ensure_dir, write_json
+from .files import atomic_path, ensure_dir, sha256, write_json
 
 #: ``fer predict --engine`` choices; ``auto`` is the default (see ``choose_engine``).
 ENGINES: tuple[str, ...] = ("auto", "onnx", "int8", "keras")
@@ -78,14 +77,6 @@ def read_classes(folder: str | os.PathLike) -> list[str]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise FerError(f"{path}: malformed ({exc})") from None
     return classes
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def as_faces(faces) -> np.ndarray:
@@ -175,7 +166,7 @@ def _export_is_current(folder: Path) -> bool:
         made_from = json.loads(record.read_text(encoding="utf-8"))["source"]["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return True  # a record we cannot read says nothing against the files
-    return made_from == _sha256(keras_file)
+    return made_from == sha256(keras_file)
 
 
 def choose_engine(model_dir: str | os.PathLike | None = None, engine: str = "auto") -> tuple[str, str | None]:
@@ -434,8 +425,8 @@ def export_model_dir(model_dir: str | os.PathLike | None = None, data: str | os.
         _require(checks["int8"], keras_accuracy, limits, "int8", folder, len(y))
 
         record = {
-            "source": {"file": KERAS_FILE, "sha256": _sha256(folder / KERAS_FILE)},
-            "files": {path.name: {"engine": engine, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            "source": {"file": KERAS_FILE, "sha256": sha256(folder / KERAS_FILE)},
+            "files": {path.name: {"engine": engine, "bytes": path.stat().st_size, "sha256": sha256(path)}
                       for engine, path in made.items()},
             "parity": {"data": display_path(ds.root), "split": "test", "labels": "majority", "n": int(len(y)),
                        "subset": subset, "seed": seed, "keras": {"accuracy": keras_accuracy}, **checks},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import itertools
 import json
 import os
@@ -51,6 +52,16 @@ def atomic_path(path: str | os.PathLike):
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read a megabyte at a time: how a model file is identified wherever it
+    is recorded (an export's source, a student's teachers)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -203,8 +203,9 @@ def teacher_runs(model_dir: str | Path, run: dict) -> list[dict] | None:
     was not distilled. A teacher is found by the hash its student recorded, among the folders beside
     ``model_dir``: the folder name it had then may hold another model now (a shipped student
     replaces its teacher in ``models/default``). A teacher not found is ``{}``."""
-    import hashlib
     import json
+
+    from .files import sha256
 
     recorded = run.get("teachers")
     if not recorded:
@@ -213,7 +214,7 @@ def teacher_runs(model_dir: str | Path, run: dict) -> list[dict] | None:
     for folder in sorted(Path(model_dir).resolve().parent.iterdir()):
         weights = folder / "model.keras"
         if weights.is_file() and (folder / "run.json").is_file():
-            found[hashlib.sha256(weights.read_bytes()).hexdigest()] = json.loads((folder / "run.json").read_text())
+            found[sha256(weights)] = json.loads((folder / "run.json").read_text())
     return [found.get(t["sha256"], {}) for t in recorded]
 
 

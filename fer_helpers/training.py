@@ -528,11 +528,10 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
 def _distilled_line(p: dict, info: dict) -> str:
     """The card's line for a student: which models taught it, by the hash of their ``model.keras``
     (a folder name can later hold another model: the shipped student replaces its own teacher)."""
-    teachers = info.get("teachers") or [{"folder": t, "sha256": None} for t in p.get("teachers") or []]
+    teachers = info.get("teachers")  # finish() copies them from the run's start record
     if not teachers:
         return ""
-    named = ", ".join(f"`{t['folder']}`" + (f" (model.keras sha256 {t['sha256'][:12]})" if t["sha256"] else "")
-                      for t in teachers)
+    named = ", ".join(f"`{t['folder']}` (model.keras sha256 {t['sha256'][:12]})" for t in teachers)
     return (f"\n- **Distilled**: targets {1 - p['teacher_weight']:g} x FER+ votes + {p['teacher_weight']:g} x the "
             f"mean probabilities of {named}, as they were when training began; the teachers' own training "
             "time is not in the time above.")

@@ -104,8 +104,8 @@ i18n.display_each(lambda lang: plots.plot_gradcam_grid(samples, classes, languag
 # anger, the nose and mouth region for neutral and sadness. Disgust and surprise are the
 # exceptions: their maps sit higher, on the nose and the band of the eyes (for surprise, rather than
 # on the open mouth). Eyes and brows, which the Facial Action Coding System ties to fear and anger,
-# carry less weight than one would expect; at
-# 48 x 48 pixels the mouth is the largest, most contrasted cue. The rare classes are where the maps go
+# carry less weight than one would expect; at 48 x 48 pixels the mouth is the largest, most
+# contrasted cue. The rare classes are where the maps go
 # astray: contempt and fear maps wander to the forehead, a cheek or a hand in front of the face, and
 # these are also the classes the model most often gets wrong. Maps on hair, background or image
 # borders would be a warning sign of a shortcut learned from how the photos were taken. A model
@@ -119,8 +119,8 @@ i18n.display_each(lambda lang: plots.plot_gradcam_grid(samples, classes, languag
 # çoğunlukla **yüzün alt-orta kısmındadır**: mutlulukta gülümseme, öfkede burun, ağız ve üst
 # dudak, nötr ve üzüntüde burun ve ağız bölgesi. İğrenme ve şaşkınlık istisnadır: haritaları daha
 # yukarıda, burunda ve gözlerin şeridindedir (şaşkınlıkta açık ağızdan çok). Yüz Hareketi
-# Kodlama Sistemi'nin korku ve öfkeyle ilişkilendirdiği gözler ve kaşlar beklenenden az ağırlık taşır; 48 x 48 pikselde ağız en büyük ve en kontrastlı
-# ipucudur. Haritaların yoldan çıktığı yer nadir sınıflardır: küçümseme ve korku haritaları alına,
+# Kodlama Sistemi'nin korku ve öfkeyle ilişkilendirdiği gözler ve kaşlar beklenenden az ağırlık
+# taşır; 48 x 48 pikselde ağız en büyük ve en kontrastlı ipucudur. Haritaların yoldan çıktığı yer nadir sınıflardır: küçümseme ve korku haritaları alına,
 # bir yanağa ya da yüzün önündeki bir ele kayar; bunlar modelin en sık yanıldığı sınıflardır. Saça,
 # arka plana ya da görüntü kenarlarına düşen haritalar, fotoğrafların çekiliş biçiminden öğrenilmiş
 # bir kestirmenin uyarı işareti olurdu. Bir alt kümede birkaç epok eğitilmiş bir model (smoke

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fer_helpers import engine
+from fer_helpers import engine, files
 from fer_helpers.data import load_dataset, seeded_subset
 from fer_helpers.errors import FerError
 from fer_helpers.labels import FERPLUS_CLASSES
@@ -74,7 +74,7 @@ def test_the_shipped_model_folder_has_a_current_export():
     record = json.loads((SHIPPED / engine.EXPORT_RECORD).read_text())
     assert engine._export_is_current(SHIPPED), "model.keras changed since the export: run `fer export models/default`"
     for name, info in record["files"].items():
-        assert engine._sha256(SHIPPED / name) == info["sha256"], name
+        assert files.sha256(SHIPPED / name) == info["sha256"], name
     parity, limits = record["parity"], record["limits"]
     assert parity["split"] == "test" and parity["subset"] is None and parity["n"] == 3137
     for name in ("onnx", "int8"):
@@ -217,7 +217,7 @@ def test_export_writes_checked_files_that_match_keras(shared_data, real_cache_di
     assert json.loads((folder / "export.json").read_text()) == json.loads(json.dumps(record))
     assert record["parity"]["n"] == 300 and record["quantization"]["calibration"]["images"] == 100
     assert record["limits"] == {"max_accuracy_gap": 0.02, "min_agreement": 0.97}
-    assert record["source"]["sha256"] == engine._sha256(folder / "model.keras")
+    assert record["source"]["sha256"] == files.sha256(folder / "model.keras")
     assert record["parity"]["onnx"]["agreement"] == 1.0
     assert engine.choose_engine(folder, "auto") == ("onnx", None)
     x, _ = real_test_faces
