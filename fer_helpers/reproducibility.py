@@ -29,9 +29,12 @@ def package_versions() -> dict[str, str]:
 def git_commit(path: str | os.PathLike | None = None) -> str:
     """The project's commit, with ``+dirty`` when uncommitted changes exist.
 
-    Outside git (a copy of the working tree sent to another machine) it is ``$FER_GIT_COMMIT``,
-    which whoever made the copy sets, else ``unknown``.
+    ``$FER_GIT_COMMIT``, where whoever copied the working tree to another machine set it, comes
+    first: that machine's own git (if any) may sit at another commit under the copied files.
+    Outside git and without it: ``unknown``.
     """
+    if os.environ.get("FER_GIT_COMMIT"):
+        return os.environ["FER_GIT_COMMIT"]
     cwd = Path(path or Path(__file__).resolve().parent.parent)
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
@@ -40,7 +43,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str:
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return os.environ.get("FER_GIT_COMMIT") or "unknown"
+        return "unknown"
 
 
 def utc_now() -> str:
