@@ -138,7 +138,7 @@ TURKISH: dict[str, str] = {
     # experiments (runs tables)
     "variant": "varyant", "status": "durum", "changes": "değişiklik", "val acc": "doğrulama doğr.",
     "val F1": "doğrulama F1", "test acc": "test doğr.", "test F1": "test F1",
-    "best": "en iyi epok", "epochs": "epok", "minutes": "dk",
+    "best": "en iyi epok", "epochs": "epok", "minutes": "dk", "machine": "makine",
     "Δ val": "Δ doğrulama", "val verdict": "doğrulama kararı", "Δ test": "Δ test",
     "test verdict": "test kararı", "outside": "gürültü dışında", "inside": "gürültü içinde", "unknown": "bilinmiyor",
     # the framing calibration figure (benchmarks/framing_calibration.py draws it in each language)
@@ -268,6 +268,13 @@ def run_status(status: str, language: str = DEFAULT_LANGUAGE) -> str:
         if re.match(pattern, status):
             return re.sub(pattern, turkish, status)
     return status
+
+
+def machine(name: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Where a run trained (``2-core CPU``, ``H100 GPU``, ``runs.machine_name``) in ``language``."""
+    if check_language(language) == "en" or not isinstance(name, str):
+        return name
+    return re.sub(r"^(\d+)-core CPU$", r"\1 çekirdekli CPU", name)
 
 
 def class_name(name: str, language: str = DEFAULT_LANGUAGE) -> str:

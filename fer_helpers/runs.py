@@ -25,7 +25,7 @@ from .files import write_text
 from .sweep import ERROR_FILE, RUNS_DIR, SWEEP_RECORD, is_running
 
 COLUMNS = ["variant", "status", "changes", "val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1",
-           "best_epoch", "epochs", "wall_minutes", "commit"]
+           "best_epoch", "epochs", "wall_minutes", "machine", "commit"]
 
 
 def _read_json(path: Path) -> dict | None:
@@ -62,6 +62,16 @@ def _short_commit(sha: str | None) -> str | None:
     return sha[:7] + ("+dirty" if sha.endswith("+dirty") else "")
 
 
+def machine_name(info: dict | None) -> str | None:
+    """Where a finished run trained, in two words ("H100 GPU", "2-core CPU"): its minutes mean
+    nothing without it, since one sweep may mix this CPU's runs with a lent GPU's."""
+    machine = (info or {}).get("machine") or {}
+    if machine.get("accelerator"):
+        words = str(machine["accelerator"]).removeprefix("NVIDIA ").split()
+        return f"{words[0]} GPU" if words else "GPU"
+    return f"{machine['cpu_count']}-core CPU" if machine.get("cpu_count") else None
+
+
 def run_row(folder: Path, name: str, changes: dict | None) -> dict:
     """One row of the table for the run in ``folder``."""
     row = dict.fromkeys(COLUMNS)
@@ -78,7 +88,7 @@ def run_row(folder: Path, name: str, changes: dict | None) -> dict:
         row.update(status="finished", val_accuracy=metrics["validation"]["accuracy"],
                    val_macro_f1=metrics["validation"]["macro_f1"], best_epoch=info.get("best_epoch"),
                    epochs=info.get("epochs_run"), wall_minutes=round(info.get("wall_seconds", 0) / 60, 1),
-                   commit=_short_commit(info.get("git_commit")))
+                   machine=machine_name(info), commit=_short_commit(info.get("git_commit")))
         if "test" in metrics:
             row.update(test_accuracy=metrics["test"]["accuracy"], test_macro_f1=metrics["test"]["macro_f1"])
         return row
@@ -150,12 +160,12 @@ def format_markdown(table: pd.DataFrame) -> str:
     """The finished runs as a Markdown table (``fer runs --markdown``), what the README shows:
     results, not progress, so it reads the same wherever the finished runs are committed."""
     done = table[table["status"] == "finished"]
-    lines = ["| run | change | validation acc. / macro F1 | test acc. / macro F1 | best epoch | minutes |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | change | validation acc. / macro F1 | test acc. / macro F1 | best epoch | minutes | machine |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in done.itertuples():
         test = f"{r.test_accuracy:.2%} / {r.test_macro_f1:.3f}" if pd.notna(r.test_accuracy) else "not measured"
         lines.append(f"| {r.variant} | {r.changes} | {r.val_accuracy:.2%} / {r.val_macro_f1:.3f} | {test} "
-                     f"| {int(r.best_epoch)} of {int(r.epochs)} | {r.wall_minutes:.0f} |")
+                     f"| {int(r.best_epoch)} of {int(r.epochs)} | {r.wall_minutes:.0f} | {r.machine or ''} |")
     if len(done) < len(table):
         lines.append(f"\n{len(done)} of {len(table)} runs finished.")
     return "\n".join(lines)

@@ -107,16 +107,18 @@ print(", ".join(f"{name}: {(s['table']['status'] == 'finished').sum()} of {len(s
 #
 # One row per run (`fer runs` prints the same table and writes it to `runs/<sweep>/runs.csv`): what
 # the run changed, its validation and test accuracy and macro F1 (of the epoch kept, the best on
-# validation), the epochs it ran and its training time. A run that did not finish is listed as such,
-# with its best validation figure so far.
+# validation), the epochs it ran, its training time and the machine it trained on (a lent GPU trains in
+# minutes what this 2-core CPU trains in hours). A run that did not finish is listed as such, with its
+# best validation figure so far.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Çalıştırmalar
 #
 # Her çalıştırma bir satır (`fer runs` aynı tabloyu yazdırır ve `runs/<tarama>/runs.csv` dosyasına
 # yazar): çalıştırmanın neyi değiştirdiği, doğrulama ve test doğruluğu ve makro F1'i (tutulan, yani
-# doğrulamada en iyi epokun), çalıştığı epok sayısı ve eğitim süresi. Bitmemiş bir çalıştırma öyle
-# listelenir, o ana kadarki en iyi doğrulama sonucuyla.
+# doğrulamada en iyi epokun), çalıştığı epok sayısı, eğitim süresi ve eğitildiği makine (ödünç bir
+# GPU, bu 2 çekirdekli CPU'nun saatlerce eğittiğini dakikalar içinde eğitir). Bitmemiş bir çalıştırma
+# öyle listelenir, o ana kadarki en iyi doğrulama sonucuyla.
 
 # %%
 formats = {"val acc": ".2%", "test acc": ".2%", "val F1": ".3f", "test F1": ".3f",
@@ -126,7 +128,8 @@ for name, s in studies.items():
     description = s["record"].get("description") or ""
     i18n.display_each(lambda lang: [
         Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
-        s["table"].drop(columns=["commit"]).assign(status=s["table"]["status"].map(lambda v: i18n.run_status(v, lang)))
+        s["table"].drop(columns=["commit"]).assign(status=s["table"]["status"].map(lambda v: i18n.run_status(v, lang)),
+                                                   machine=s["table"]["machine"].map(lambda v: i18n.machine(v, lang)))
         .rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
             {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 

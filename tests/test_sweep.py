@@ -99,7 +99,8 @@ def test_only_names_variants_and_refuses_unknown_ones(tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------
 # The registry and seed noise, from run folders written by hand
 
-def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: bool = True) -> None:
+def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: bool = True,
+             machine: dict | None = None) -> None:
     folder.mkdir(parents=True)
     (folder / "params.yaml").write_text(yaml.safe_dump({"training": {"epochs": epochs}}))
     rows = [{"epoch": e, "val_accuracy": val - 0.01 * (epochs - e), "val_macro_f1": 0.5, "epoch_seconds": 60.0}
@@ -111,7 +112,8 @@ def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: b
              "test": {"accuracy": test, "macro_f1": 0.4, "per_class": recall}}
         (folder / "metrics.json").write_text(json.dumps(m))
         (folder / "run.json").write_text(json.dumps({"best_epoch": epochs, "epochs_run": epochs,
-                                                     "wall_seconds": 120.0, "git_commit": "abcdef123"}))
+                                                     "wall_seconds": 120.0, "git_commit": "abcdef123",
+                                                     "machine": machine or {"cpu_count": 2, "accelerator": None}}))
 
 
 def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
@@ -123,7 +125,7 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     fake_run(sweep / "default", 0.80, 0.79)
     fake_run(sweep / "seed_2", 0.81, 0.80)
     fake_run(sweep / "seed_3", 0.79, 0.78)
-    fake_run(sweep / "big", 0.86, 0.85)
+    fake_run(sweep / "big", 0.86, 0.85, machine={"cpu_count": 16, "accelerator": "NVIDIA H100 80GB HBM3"})
     fake_run(sweep / "half", 0.70, 0, epochs=2, finished=False)
     fake_run(sweep / "broken", 0.5, 0, finished=False)
     (sweep / "broken" / "sweep-error.txt").write_text("notebook 02_training.py: cell 3 failed\n")
@@ -138,7 +140,9 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
 
     assert cli.main(["runs", str(sweep), "--markdown"]) == 0
     markdown = capsys.readouterr().out
-    assert "| big | dropout=0.5 | 86.00% / 0.500 | 85.00% / 0.400 | 2 of 2 | 2 |" in markdown
+    # minutes mean nothing without the machine: one sweep may mix this CPU's runs with a GPU's
+    assert "| big | dropout=0.5 | 86.00% / 0.500 | 85.00% / 0.400 | 2 of 2 | 2 | H100 GPU |" in markdown
+    assert "| default | no change | 80.00% / 0.500 | 79.00% / 0.400 | 2 of 2 | 2 | 2-core CPU |" in markdown
     assert "| half |" not in markdown and "| broken |" not in markdown  # results, not progress
     assert "4 of 7 runs finished." in markdown
 
