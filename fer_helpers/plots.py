@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from .files import atomic_path, ensure_dir
 from .i18n import class_name, class_names, num, number, number_text, pct, t, t_format
+from .i18n import machine as machine_label
 from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
 
 DPI = 120
@@ -566,11 +567,18 @@ def plot_recall_heatmap(recall: pd.DataFrame, title: str | None = None, language
 
 @_styled
 def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", language: str = "en") -> Figure:
-    """What each run bought for its training time (finished runs, wall minutes on the machine that ran them)."""
+    """What each run bought for its training time (finished runs, wall minutes on the machine that
+    ran them: one colour per machine, and a log scale where a GPU's minutes sit beside a CPU's hours)."""
     done = table[table["status"] == "finished"]
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
-    ax.scatter(done["wall_minutes"], done[metric], color="tab:blue", s=28)
+    machines = done["machine"].fillna("?") if "machine" in done else pd.Series("?", index=done.index)
+    for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
+        ax.scatter(runs["wall_minutes"], runs[metric], color=f"C{k}", s=28, label=machine_label(machine, language))
+    if machines.nunique() > 1:
+        ax.legend(title=t("machine", language), fontsize=8)
+    if len(done) and done["wall_minutes"].max() > 10 * max(done["wall_minutes"].min(), 0.1):
+        ax.set_xscale("log")
     for _, r in done.iterrows():
         ax.annotate(r["variant"], (r["wall_minutes"], r[metric]), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")

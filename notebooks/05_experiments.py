@@ -29,6 +29,15 @@
 # `seed_budgets`, redoes the seed project's own comparison of training budgets on FER+: its baseline
 # network and recipe at 5, 15 and 45 epochs (the seed trained for 15, 60 and 360; 45 epochs of the
 # baseline take about an hour of a 2-core CPU).
+#
+# A third sweep, `candidates`, holds the accuracy work at the shipped model's full 50 epochs: the
+# recipe over three seeds (its noise at full length), a first block of 16 channels instead of 32
+# (`narrow_stem`, cheaper to train) over three seeds and at 40 epochs, lighter augmentation, balanced
+# sampling, and students distilled from one model, from each other ("born again" generations) or
+# from several. The shipped student was trained on this CPU; the others on a lent GPU with the JAX
+# backend, several at once, which the machine column says. A GPU run's numbers are not bit-for-bit
+# what the CPU would give for the same parameters (another backend), but its seed noise is measured
+# on the same GPU.
 
 # %% [markdown] tags=["lang-tr"]
 # # Deneyler: model neden böyle
@@ -51,6 +60,15 @@
 # tarama, `seed_budgets`, başlangıç projesinin eğitim bütçeleri karşılaştırmasını FER+ üzerinde
 # yeniden yapar: onun temel ağı ve tarifiyle 5, 15 ve 45 epok eğitim (başlangıç projesi 15, 60 ve
 # 360 epok eğitmişti; temel ağın 45 epoku 2 çekirdekli bir işlemcide yaklaşık bir saat sürer).
+#
+# Üçüncü tarama, `candidates`, doğruluk çalışmasını projeyle gelen modelin tam 50 epokunda tutar:
+# tarif üç tohumla (tam uzunluktaki gürültüsü), ilk bloğu 32 yerine 16 kanallı ağ (`narrow_stem`,
+# eğitimi daha ucuz) üç tohumla ve 40 epokta, daha hafif veri artırma, dengeli örnekleme ve tek bir
+# modelden, birbirinden ("yeniden doğan" kuşaklar) ya da birkaç modelden damıtılmış öğrenciler.
+# Projeyle gelen öğrenci bu işlemcide eğitildi; ötekiler ödünç bir GPU'da, JAX arka ucuyla, birkaçı
+# aynı anda: makine sütunu hangisi olduğunu söyler. Bir GPU çalıştırmasının sonuçları aynı
+# parametrelerle işlemcinin vereceğiyle bit bit aynı değildir (başka bir arka uç), ama tohum
+# gürültüsü aynı GPU'da ölçülmüştür.
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
