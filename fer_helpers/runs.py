@@ -51,8 +51,19 @@ def sweep_record(folder: str | os.PathLike) -> dict:
         return {}
 
 
+def _short(value):
+    """A change as a table shows it: runs of a sweep named by variant (``runs/candidates/seed_1`` ->
+    ``seed_1``), so that a student of seven teachers fits a line; other values as they are."""
+    if isinstance(value, list):
+        return "[" + ", ".join(str(_short(v)) for v in value) + "]"
+    if isinstance(value, str) and value.startswith(f"{RUNS_DIR.name}/") and value.count("/") == 2:
+        return value.rsplit("/", 1)[1]
+    return value
+
+
 def _describe(changes: dict) -> str:
-    return ", ".join(f"{str(k).removeprefix('training.')}={v}" for k, v in (changes or {}).items()) or "no change"
+    return ", ".join(f"{str(k).removeprefix('training.')}={_short(v)}"
+                     for k, v in (changes or {}).items()) or "no change"
 
 
 def _short_commit(sha: str | None) -> str | None:

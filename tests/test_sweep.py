@@ -119,13 +119,15 @@ def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: b
 def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     sweep = tmp_path / "s"
     variants = {"default": {}, "seed_2": {"seed": 2}, "seed_3": {"seed": 3}, "big": {"training.dropout": 0.5},
-                "half": {"training.epochs": 4}, "broken": {"training.labels": "majority"}, "later": {}}
+                "half": {"training.epochs": 4}, "broken": {"training.labels": "majority"}, "later": {},
+                "student": {"training.teachers": ["runs/s/default", "models/default"]}}
     sweep.mkdir()
     (sweep / "sweep.yaml").write_text(yaml.safe_dump({"name": "s", "reference": "default", "variants": variants}, sort_keys=False))
     fake_run(sweep / "default", 0.80, 0.79)
     fake_run(sweep / "seed_2", 0.81, 0.80)
     fake_run(sweep / "seed_3", 0.79, 0.78)
     fake_run(sweep / "big", 0.86, 0.85, machine={"cpu_count": 16, "accelerator": "NVIDIA H100 80GB HBM3"})
+    fake_run(sweep / "student", 0.82, 0.81)
     fake_run(sweep / "half", 0.70, 0, epochs=2, finished=False)
     fake_run(sweep / "broken", 0.5, 0, finished=False)
     (sweep / "broken" / "sweep-error.txt").write_text("notebook 02_training.py: cell 3 failed\n")
@@ -144,7 +146,8 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     assert "| big | dropout=0.5 | 86.00% / 0.500 | 85.00% / 0.400 | 2 of 2 | 2 | H100 GPU |" in markdown
     assert "| default | no change | 80.00% / 0.500 | 79.00% / 0.400 | 2 of 2 | 2 | 2-core CPU |" in markdown
     assert "| half |" not in markdown and "| broken |" not in markdown  # results, not progress
-    assert "4 of 7 runs finished." in markdown
+    assert "5 of 8 runs finished." in markdown
+    assert "| student | teachers=[default, models/default] |" in markdown  # a sweep's runs by variant
 
     noise = compare_to_noise(collect(sweep), sweep_record(sweep)).set_index("variant")
     assert noise.attrs["seeds"] == ["default", "seed_2", "seed_3"]
