@@ -572,7 +572,7 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", lan
     done = table[table["status"] == "finished"]
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
-    machines = done["machine"].fillna("?") if "machine" in done else pd.Series("?", index=done.index)
+    machines = done["machine"].fillna("?")  # runs.collect's column; "?" for a run.json without it
     for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
         ax.scatter(runs["wall_minutes"], runs[metric], color=f"C{k}", s=28, label=machine_label(machine, language))
     if machines.nunique() > 1:
