@@ -29,6 +29,7 @@ import fcntl
 import itertools
 import json
 import os
+import platform
 import re
 import threading
 import time
@@ -219,12 +220,23 @@ def is_finished(folder: Path) -> bool:
 
 
 def _rate(folder: Path) -> tuple[str | None, float] | None:
-    """(architecture, seconds per image-epoch) of the finished run in ``folder``."""
+    """(architecture, seconds per image-epoch) of the finished run in ``folder``, if it trained on
+    a machine like this one: a sweep whose runs came back from a lent GPU estimated the next CPU
+    run at 4 minutes instead of 70."""
     try:
         info = json.loads((folder / "run.json").read_text())
+        if not _like_this_machine(info.get("machine") or {}):
+            return None
         return info["params"]["model"], info["wall_seconds"] / (info["epochs_run"] * info["train_images"])
-    except (OSError, ValueError, KeyError, ZeroDivisionError, TypeError):
+    except (OSError, ValueError, KeyError, ZeroDivisionError, TypeError, AttributeError):
         return None
+
+
+def _like_this_machine(machine: dict) -> bool:
+    """Same processor kind and core count (what ``reproducibility.run_info`` records); a run that
+    recorded no machine counts as this one's."""
+    return (machine.get("processor", platform.machine()) == platform.machine()
+            and machine.get("cpu_count", os.cpu_count()) == os.cpu_count())
 
 
 def _seconds_per_image_epoch(sweep: Sweep, model: str) -> float:

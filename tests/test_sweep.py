@@ -116,6 +116,29 @@ def fake_run(folder: Path, val: float, test: float, epochs: int = 2, finished: b
                                                      "machine": machine or {"cpu_count": 2, "accelerator": None}}))
 
 
+def test_time_estimates_use_runs_of_a_machine_like_this_one(tmp_path):
+    """A sweep whose finished runs came back from a lent GPU must not promise a CPU run in
+    minutes: only runs that trained on this kind of machine set the rate."""
+    import platform
+
+    from fer_helpers import sweep as S
+
+    path = write_sweep(tmp_path, {"variants": {"gpu": {}, "cpu": {}, "next": {}}})
+    sw = load_sweep(path, tmp_path / "runs")
+    here = {"processor": platform.machine(), "cpu_count": os.cpu_count(), "accelerator": None}
+    lent = {"processor": platform.machine(), "cpu_count": (os.cpu_count() or 1) + 14, "accelerator": "NVIDIA H100"}
+    for name, machine, seconds in (("gpu", lent, 10.0), ("cpu", here, 1000.0)):
+        folder = tmp_path / "runs" / name
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text("{}")
+        (folder / "run.json").write_text(json.dumps({"params": {"model": "baseline"}, "wall_seconds": seconds,
+                                                     "epochs_run": 2, "train_images": 100, "machine": machine}))
+    nxt = next(v for v in sw.variants if v.name == "next")
+    images = min(nxt.training["train_subset"] or 100, 100)
+    expected = 2 * images * (1000.0 / 200) + S._EVALUATION_SECONDS
+    assert S.estimate_seconds(sw, nxt, train_images=100) == pytest.approx(expected)
+
+
 def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     sweep = tmp_path / "s"
     variants = {"default": {}, "seed_2": {"seed": 2}, "seed_3": {"seed": 3}, "big": {"training.dropout": 0.5},
