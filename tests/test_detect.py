@@ -267,3 +267,34 @@ def test_interpreters_are_kept_per_input_size_up_to_a_bound(monkeypatch):
     assert len(detector._shapes) == 2
     # the last photo's finest scale (900 * 0.6 ** 3 = 194-pixel windows, scaled by 128/194) is kept
     assert (608, 608) in detector._shapes
+
+
+def test_the_full_range_model_which_takes_no_other_size_is_searched_window_by_window(astronaut):
+    """LiteRT cannot resize the full-range model's input, so its search runs windows of the
+    model's own size: more calls than scales, and the astronaut still found."""
+    detector = detection.BlazeFace("full", min_window=detection.BLAZE_MIN_WINDOW)
+    boxes, _, _ = detector.detect(astronaut)
+    assert detector.calls > len(detection.window_sides(512, 512, detection.BLAZE_MIN_WINDOW))
+    assert any(_iou((x0, y0, x1 - x0, y1 - y0), ASTRONAUT_FACE) > 0.5 for x0, y0, x1, y1 in boxes)
+
+
+def test_a_second_look_steadies_the_box_and_eyes_whatever_the_candidate(astronaut, monkeypatch):
+    """Candidates shifted and scaled around the astronaut's face: after two looks the box and
+    eyes move about half as much as after one, so the crop depends on the face, not on where
+    the search's candidate landed."""
+    x0, y0, x1, y1 = 177.0, 67.0, 270.0, 160.0
+    detector = detection.BlazeFace("short")
+
+    def spread(looks):
+        monkeypatch.setattr(detection, "BLAZE_VERIFY_LOOKS", looks)
+        out = []
+        for dx, dy, scale in [(-12, 0, 1), (12, 0, 1), (0, -12, 1), (0, 12, 1), (0, 0, 0.8), (0, 0, 1.25)]:
+            cx, cy, half = (x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy, (x1 - x0) / 2 * scale
+            row = np.zeros((1, 16), np.float32)
+            row[0, :4] = (cx - half, cy - half, cx + half, cy + half)
+            found, _ = detector.look_near(astronaut, row)
+            out.append(found[0, :8])
+        return float(np.std(out, axis=0).max())
+
+    assert detection.BLAZE_VERIFY_LOOKS == 2
+    assert spread(2) < 0.7 * spread(1)
