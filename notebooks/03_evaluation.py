@@ -386,7 +386,7 @@ i18n.display_each(robustness_text)
 # faces and gives the crop to the model. How well that path works was measured by benchmarks whose
 # results are committed in `benchmarks/results/`; they are shown here as the benchmarks printed them,
 # each with the command that produces it. **Face detectors compared**: FER+ faces placed into
-# synthetic scenes, found by each detector (BlazeFace [7], the default, finds 92% of them against 57%
+# synthetic scenes, found by each detector (BlazeFace [7], the default, finds 94% of them against 57%
 # for OpenCV's Haar cascade). **Framing calibration**: how far a detector's box is from FER2013's
 # square, from which the crop constants were measured. **The photo path**: detection, crop and the
 # model together; the accuracy on the faces found against the original crops of the same faces.
@@ -400,7 +400,7 @@ i18n.display_each(robustness_text)
 # `benchmarks/results/` içinde saklanan ölçümlerle ölçüldü; burada ölçümlerin yazdığı tablolar,
 # başlıkları ve notları Türkçe, her biri onu üreten komutla birlikte gösterilir. **Yüz bulucuların
 # karşılaştırması**: yapay sahnelere yerleştirilmiş FER+ yüzleri ve her bulucunun bulduğu pay
-# (varsayılan BlazeFace [7] bunların %92'sini bulur, OpenCV'nin Haar kaskadı %57'sini).
+# (varsayılan BlazeFace [7] bunların %94'ünü bulur, OpenCV'nin Haar kaskadı %57'sini).
 # **Kadraj kalibrasyonu**: bir bulucunun kutusunun FER2013'ün karesinden ne kadar uzak olduğu;
 # kırpma sabitleri buradan ölçüldü. **Fotoğraf yolu**: bulma, kırpma ve model birlikte; bulunan
 # yüzlerdeki doğruluk ve aynı yüzlerin özgün kırpıntılarındaki doğruluk. **Hız**: bu makinede eğitim
