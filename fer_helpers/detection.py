@@ -315,10 +315,10 @@ class BlazeFace:
         below to the model's input size (or past it, to a multiple of ``BLAZE_PAD``): rows of box
         and keypoints in the view's pixels, and scores."""
         nh, nw = view.shape[:2]
-        pad = lambda n: self._size if n <= self._size else -(-n // BLAZE_PAD) * BLAZE_PAD  # noqa: E731
+        height, width = (self._size if n <= self._size else -(-n // BLAZE_PAD) * BLAZE_PAD for n in (nh, nw))
         with self._lock:
-            interpreter, inp, out_boxes, out_scores, anchors = self._shaped(pad(nh), pad(nw))
-            tensor = np.full((1, pad(nh), pad(nw), 3), -1.0, np.float32)
+            interpreter, inp, out_boxes, out_scores, anchors = self._shaped(height, width)
+            tensor = np.full((1, height, width, 3), -1.0, np.float32)
             tensor[0, :nh, :nw] = view.astype(np.float32) / 127.5 - 1.0
             interpreter.set_tensor(inp, tensor)
             interpreter.invoke()
