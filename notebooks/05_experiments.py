@@ -11,8 +11,8 @@
 # %% [markdown] tags=["lang-en"]
 # # Experiments: why the model is what it is
 #
-# Each choice of the recipe (the first generation's; the shipped student adds distillation, see
-# Method) is measured here by changing it alone and training again. The runs come from sweep files
+# Each choice of the recipe (the first generation's; the shipped model has 1.5 times its channels,
+# see Method) is measured here by changing it alone and training again. The runs come from sweep files
 # (`notebooks/sweeps/<name>.yaml`), trained by `fer sweep` into `runs/<sweep>/<variant>/`; `fer runs`
 # lists them. Two rules keep the comparison honest:
 #
@@ -33,16 +33,17 @@
 # A third sweep, `candidates`, holds the accuracy work at the shipped model's full 50 epochs: the
 # recipe over three seeds (its noise at full length), a first block of 16 channels instead of 32
 # (`narrow_stem`, cheaper to train) over three seeds and at 40 epochs, lighter augmentation, balanced
-# sampling, and students distilled from one model, from each other ("born again" generations) or
-# from several. The shipped student was trained on this CPU; the others on a lent GPU with the JAX
-# backend, several at once, which the machine column says. A GPU run's numbers are not bit-for-bit
+# sampling, a network with 1.5 times the channels (`wide`, the shipped model), and students
+# distilled from one model, from each other ("born again" generations) or from several. The shipped
+# model and a few others were trained on this CPU; the rest on a lent GPU with the JAX backend,
+# several at once, which the machine column says. A GPU run's numbers are not bit-for-bit
 # what the CPU would give for the same parameters (another backend), but its seed noise is measured
 # on the same GPU.
 
 # %% [markdown] tags=["lang-tr"]
 # # Deneyler: model neden böyle
 #
-# Tarifin (birinci kuşağın tarifi; projeyle gelen öğrenci buna damıtmayı ekler, bkz. Yöntem) her
+# Tarifin (birinci kuşağın tarifi; projeyle gelen model onun 1,5 kat kanallısıdır, bkz. Yöntem) her
 # seçimi burada yalnızca o değiştirilip yeniden eğitilerek ölçülür. Çalıştırmalar tarama
 # dosyalarından (`notebooks/sweeps/<ad>.yaml`) gelir ve `fer sweep` ile `runs/<tarama>/<varyant>/`
 # içine eğitilir; `fer runs` onları listeler. İki kural karşılaştırmayı dürüst tutar:
@@ -63,10 +64,10 @@
 #
 # Üçüncü tarama, `candidates`, doğruluk çalışmasını projeyle gelen modelin tam 50 epokunda tutar:
 # tarif üç tohumla (tam uzunluktaki gürültüsü), ilk bloğu 32 yerine 16 kanallı ağ (`narrow_stem`,
-# eğitimi daha ucuz) üç tohumla ve 40 epokta, daha hafif veri artırma, dengeli örnekleme ve tek bir
-# modelden, birbirinden ("yeniden doğan" kuşaklar) ya da birkaç modelden damıtılmış öğrenciler.
-# Projeyle gelen öğrenci bu işlemcide eğitildi; ötekiler ödünç bir GPU'da, JAX arka ucuyla, birkaçı
-# aynı anda: makine sütunu hangisi olduğunu söyler. Bir GPU çalıştırmasının sonuçları aynı
+# eğitimi daha ucuz) üç tohumla ve 40 epokta, daha hafif veri artırma, dengeli örnekleme, 1,5 kat
+# kanallı bir ağ (`wide`, projeyle gelen model) ve tek bir modelden, birbirinden ("yeniden doğan"
+# kuşaklar) ya da birkaç modelden damıtılmış öğrenciler. Projeyle gelen model ve birkaç başkası bu
+# işlemcide eğitildi; ötekiler ödünç bir GPU'da, JAX arka ucuyla, birkaçı aynı anda: makine sütunu hangisi olduğunu söyler. Bir GPU çalıştırmasının sonuçları aynı
 # parametrelerle işlemcinin vereceğiyle bit bit aynı değildir (başka bir arka uç), ama tohum
 # gürültüsü aynı GPU'da ölçülmüştür.
 
