@@ -123,7 +123,8 @@ def candidates(photos, anchored: bool) -> tuple[list[list[dict]], float]:
             if len(again):
                 c.update(look1=float(s[0]), final=again[0])
                 again, s = search._look_once(rgb, again[0][None])
-                c.update(look2=float(s[0]), final=again[0]) if len(again) else None
+                if len(again):
+                    c.update(look2=float(s[0]), final=again[0])
             c["mesh"] = mesh.probability(rgb, _face(c["final"])) if c["look2"] else c["mesh_search"]
             if score >= COMBINE_SCORE:
                 flipped = _mirrored(c["final"], rgb.shape[1])
