@@ -153,8 +153,8 @@ def measure(photos, found, keep) -> tuple[float, float]:
                                   D.BLAZE_NMS_IOU)
         h, w = img.shape[:2]
         smallest = max(D.MIN_FACE_PIXELS, D.MIN_FACE_FRACTION * min(h, w))
-        boxes = [(max(0, x0), max(0, y0), min(w, x1) - max(0, x0), min(h, y1) - max(0, y0))
-                 for x0, y0, x1, y1 in rows[:, :4] if max(min(w, x1) - max(0, x0), min(h, y1) - max(0, y0)) >= smallest]
+        clipped = np.clip(rows[:, :4], 0, [w, h, w, h])
+        boxes = [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in clipped if max(x1 - x0, y1 - y0) >= smallest]
         pairs, extra = scenes.match(boxes, placed)
         hits, false = hits + len(pairs), false + len(extra)
     return 100 * hits / sum(len(p) for _, p in photos), false / len(photos)
@@ -183,7 +183,11 @@ def _box(row) -> tuple[float, float, float, float]:
 
 
 def _features(c: dict) -> list[float]:
-    logit = lambda p: float(np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4))))  # noqa: E731
+    from scipy.special import logit as _logit
+
+    def logit(p: float) -> float:  # the face mesh says 0 or 1 exactly at times
+        return float(_logit(np.clip(p, 1e-4, 1 - 1e-4)))
+
     return [c["search"], c["look1"], c["look2"], logit(c["mesh_search"]), logit(c["mesh"]),
             c["look_mirrored"], logit(c["mesh_mirrored"]), c["full_range"]]
 
