@@ -120,7 +120,8 @@ TURKISH: dict[str, str] = {
     "block": "blok", "layers": "katmanlar", "output": "çıktı", "parameters": "parametre",
     # faces in the wild
     "Face detectors compared": "Yüz bulucuların karşılaştırması",
-    "Face detectors from the registries": "Paket depolarındaki yüz bulucular", "Framing calibration": "Kadraj kalibrasyonu",
+    "Face detectors from the registries": "Paket depolarındaki yüz bulucular",
+    "Where the photo path loses faces": "Fotoğraf yolu yüzleri nerede kaybediyor", "Framing calibration": "Kadraj kalibrasyonu",
     "The photo path": "Fotoğraf yolu", "Speed": "Hız",
     # robustness units and table headers
     "zoom factor (> 1: tighter crop)": "yakınlaştırma (> 1: daha dar kırpma)",
@@ -187,6 +188,21 @@ BENCHMARK_LINES_TR: dict[str, str] = {
         "duvar saatinin aksine, paylaşılan makinedeki başka süreçlerle şişmez)",
     "recall by face size (square side in pixels, before the photo's size is chosen):":
         "yüz boyutuna göre bulma oranı (karenin kenarı, piksel; fotoğrafın boyutu seçilmeden önce):",
+    # verification.txt
+    "{photos} photos, {faces} FER+ {split} faces": "{photos} fotoğraf, {faces} FER+ {split} yüzü",
+    "1. Where the default chain loses faces (faces per stage)":
+        "1. Varsayılan zincir yüzleri nerede kaybediyor (aşama başına yüz)",
+    "search ms: the search's processor time per photo (time.process_time), without the checks":
+        "arama ms: aramanın fotoğraf başına işlemci süresi (time.process_time), denetimler olmadan",
+    "2. Eight opinions combined (logistic regression; fitted on one seed, measured on the other)":
+        "2. Sekiz görüş birlikte (lojistik regresyon; bir tohumda eğitildi, ötekinde ölçüldü)",
+    "3. One look at each face's true square (default pyramid's faces; % found at score 0.5)":
+        "3. Her yüzün gerçek karesine tek bakış (varsayılan piramidin yüzleri; 0,5 skorla bulunan %)",
+    "fill: the square's side as a share of the window's; the look's window is centred on the square":
+        "doluluk: karenin kenarının pencerenin kenarına oranı; bakışın penceresi karenin ortasına konur",
+    "4. More searching (the whole detector, checks included)": "4. Daha çok arama (bulucunun tümü, denetimler dahil)",
+    "CPU ms: processor time per photo of detection (time.process_time), the mirrored search included":
+        "CPU ms: fotoğraf başına bulma işlemci süresi (time.process_time), aynalı arama dahil",
     # speed.md
     "{model} on {cpu}, {cores} logical cores; load average {before} before, {after} after (1 min)":
         "{model}, {cpu}, {cores} mantıksal çekirdek; yük ortalaması önce {before}, sonra {after} (1 dk)",
@@ -200,7 +216,7 @@ BENCHMARK_LINES_TR: dict[str, str] = {
 }
 
 #: Fixed-width tables: a line whose first word is one of these is a table's header row.
-BENCHMARK_TABLE_STARTS = ("detector", "ratio", "path")
+BENCHMARK_TABLE_STARTS = ("detector", "ratio", "path", "pyramid", "faces", "search")
 
 #: Their column headers and table cells (fixed-width and markdown). A Turkish header is placed
 #: where the English one was, the columns widened where it is longer (``turkish_results.benchmark_text``).
@@ -233,6 +249,17 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "gap pt": "fark puan",
     "haar, 20% margin (old)": "haar, %20 pay (eski)", "haar, measured framing": "haar, ölçülen kadraj",
     "blazeface, aligned (default)": "blazeface, hizalı (varsayılan)", "blazeface, not turned": "blazeface, döndürülmeden",
+    # verification.txt
+    "pyramid": "piramit", "no candidate": "aday yok", "search": "arama", "first look": "1. bakış",
+    "second look": "2. bakış", "face mesh": "yüz ağı", "kept": "tutulan", "false/photo": "hata/foto",
+    "search ms": "arama ms", "measured on": "ölçülen", "threshold": "eşik", "faces": "yüzler", "n": "n",
+    "fill 0.3": "doluluk 0,3", "fill 0.4": "doluluk 0,4", "fill 0.5": "doluluk 0,5", "fill 0.6": "doluluk 0,6",
+    "fill 0.7": "doluluk 0,7",
+    "default (smallest 128-213 px)": "varsayılan (en küçük 128-213 px)", "anchored at 128 px": "128 px'e sabit",
+    "default": "varsayılan", "lost by the search": "aramada kaybolan", "kept (sample)": "tutulan (örneklem)",
+    "default + mirrored photo": "varsayılan + aynalı fotoğraf",
+    "anchored at 128 px, ratio 0.7": "128 px'e sabit, oran 0,7",
+    "anchored at 128 px, ratio 0.7 + mirrored": "128 px'e sabit, oran 0,7 + aynalı",
     # speed.md
     "figure": "ölçüt", "Keras": "Keras", "ONNX float32": "ONNX float32", "ONNX int8": "ONNX int8",
     "`fer` TFLite (reference)": "`fer` TFLite (referans)", "target": "hedef",

@@ -148,6 +148,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("Framing calibration", "framing_calibration.txt",
               "python benchmarks/framing_calibration.py --faces 300 --seed 3", "framing_calibration.png"),
     Benchmark("The photo path", "photo_path.txt", "python benchmarks/photo_path.py --images 300 --seed 11"),
+    Benchmark("Where the photo path loses faces", "verification.txt",
+              "python benchmarks/verification.py --photos 300 --seeds 11,12"),
     Benchmark("Speed", "speed.md", "python benchmarks/throughput.py models/default"),
 )
 

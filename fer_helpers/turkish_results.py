@@ -80,8 +80,10 @@ def _prose_line(line: str) -> str | None:
 
 
 def _is_table_header(line: str) -> bool:
+    """Whether ``line`` starts a fixed-width table: its first word opens one and it is no line of
+    prose (``search ms: ...`` explains a column, it does not head a table)."""
     words = line.split()
-    return bool(words) and words[0] in i18n.BENCHMARK_TABLE_STARTS
+    return bool(words) and words[0] in i18n.BENCHMARK_TABLE_STARTS and _prose_line(line) is None
 
 
 def _units(cell: str) -> str:
