@@ -250,8 +250,8 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "haar, 20% margin (old)": "haar, %20 pay (eski)", "haar, measured framing": "haar, ölçülen kadraj",
     "blazeface, aligned (default)": "blazeface, hizalı (varsayılan)", "blazeface, not turned": "blazeface, döndürülmeden",
     # verification.txt
-    "pyramid": "piramit", "no candidate": "aday yok", "search": "arama", "first look": "1. bakış",
-    "second look": "2. bakış", "face mesh": "yüz ağı", "kept": "tutulan", "false/photo": "hata/foto",
+    "pyramid": "piramit", "no cand": "aday yok", "search": "arama", "look 1": "1. bakış",
+    "look 2": "2. bakış", "mesh": "yüz ağı", "kept": "tutulan", "false/photo": "hata/foto",
     "search ms": "arama ms", "measured on": "ölçülen", "threshold": "eşik", "faces": "yüzler", "n": "n",
     "fill 0.3": "doluluk 0,3", "fill 0.4": "doluluk 0,4", "fill 0.5": "doluluk 0,5", "fill 0.6": "doluluk 0,6",
     "fill 0.7": "doluluk 0,7",
