@@ -516,6 +516,19 @@ def test_benchmark_results_read_in_turkish_from_the_same_files():
         turkish_results.benchmark_text("detector   a new column\nhaar            1.0", "tr")
 
 
+def test_a_note_under_a_table_is_prose_even_when_it_starts_like_a_header():
+    """``search ms: ...`` explains a column of the table above it: translated as a line of prose,
+    not taken for the header of a new table (``search`` opens tables too)."""
+    english = ("search          recall %\n"
+               "default             94.2\n"
+               "search ms: the search's processor time per photo (time.process_time), without the checks")
+    header, row, note = turkish_results.benchmark_text(english, "tr").splitlines()
+    assert header.startswith("arama") and row.startswith("varsayılan") and row.endswith("94,2")
+    assert note.startswith("arama ms: aramanın fotoğraf başına işlemci süresi")
+    first, _, last = english.splitlines()
+    assert turkish_results._is_table_header(first) and not turkish_results._is_table_header(last)
+
+
 def test_benchmark_tables_in_turkish_keep_their_columns_lined_up():
     english = ("path                    recall % acc found %\n"
                "haar, 20% margin (old)      60.3        84.5\n"
