@@ -105,10 +105,10 @@ def _blaze_and_yuface(min_score: float = 0.3):
 
     def run(img):
         faces = D.detect_faces(img)
-        rows = np.zeros((0, 16), np.float32)
-        for x, y, w, h in _yuface_raw(img, min_score):
-            if not any(scenes.iou((x, y, w, h), f.box) > D.BLAZE_NMS_IOU for f in faces):
-                rows = np.vstack([rows, np.r_[x, y, x + w, y + h, np.zeros(12)].astype(np.float32)])
+        new = [(x, y, x + w, y + h) for x, y, w, h in _yuface_raw(img, min_score)
+               if not any(scenes.iou((x, y, w, h), f.box) > D.BLAZE_NMS_IOU for f in faces)]
+        rows = np.zeros((len(new), 16), np.float32)  # boxes, no keypoints: the looks find those
+        rows[:, :4] = np.reshape(new, (-1, 4))
         rgb = D.as_rgb(img)
         for row in det.look_near(rgb, rows)[0] if len(rows) else []:
             face = D.Face(box=tuple(int(round(v)) for v in (row[0], row[1], row[2] - row[0], row[3] - row[1])),

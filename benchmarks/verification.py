@@ -36,7 +36,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -95,12 +94,7 @@ def _mirrored(row: np.ndarray, width: int) -> np.ndarray:
 def _full_range(full: D.BlazeFace, rgb: np.ndarray, row: np.ndarray, fill: float = 0.3) -> float:
     """The full-range model's best score for a face near ``row``'s, in a window the face fills ``fill`` of."""
     cx, cy = (row[0] + row[2]) / 2, (row[1] + row[3]) / 2
-    side = int(round(max(row[2] - row[0], row[3] - row[1]) / fill))
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    patch = rgb[max(0, y0):max(0, y0 + side), max(0, x0):max(0, x0 + side)]
-    top, left = max(0, -y0), max(0, -x0)
-    patch = cv2.copyMakeBorder(patch, top, side - patch.shape[0] - top, left, side - patch.shape[1] - left,
-                               cv2.BORDER_CONSTANT, value=0)
+    patch, x0, y0 = D.square_window(rgb, cx, cy, int(round(max(row[2] - row[0], row[3] - row[1]) / fill)))
     rows, scores = full._run(np.ascontiguousarray(patch), 0.05)
     centres = (rows[:, :2] + rows[:, 2:4]) / 2 + (x0, y0)
     near = (np.abs(centres[:, 0] - cx) < (row[2] - row[0]) / 2) & (np.abs(centres[:, 1] - cy) < (row[3] - row[1]) / 2)
@@ -215,11 +209,7 @@ def true_place_looks(photos, found, fills=(0.3, 0.4, 0.5, 0.6, 0.7), kept_sample
 
 
 def _found_in_window(look: D.BlazeFace, rgb: np.ndarray, face, window: float) -> bool:
-    x0, y0, s = int(round(face.cx - window / 2)), int(round(face.cy - window / 2)), int(round(window))
-    patch = rgb[max(0, y0):max(0, y0 + s), max(0, x0):max(0, x0 + s)]
-    top, left = max(0, -y0), max(0, -x0)
-    patch = cv2.copyMakeBorder(patch, top, s - patch.shape[0] - top, left, s - patch.shape[1] - left,
-                               cv2.BORDER_CONSTANT, value=0)
+    patch, x0, y0 = D.square_window(rgb, face.cx, face.cy, window)
     rows, _ = look._run(np.ascontiguousarray(patch), D.BLAZE_MIN_SCORE)
     rows[:, 0::2] += x0
     rows[:, 1::2] += y0

@@ -381,19 +381,12 @@ class BlazeFace:
         return rows, scores
 
     def _look_once(self, rgb: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h, w = rgb.shape[:2]
         kept, kept_scores = [], []
         for row in rows:
             cx, cy = (row[0] + row[2]) / 2, (row[1] + row[3]) / 2
-            side = max(row[2] - row[0], row[3] - row[1]) / BLAZE_VERIFY_FILL
-            x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-            s = int(round(side))
-            patch = rgb[max(0, y0):max(0, y0 + s), max(0, x0):max(0, x0 + s)]
-            if patch.size == 0:
+            patch, x0, y0 = square_window(rgb, cx, cy, max(row[2] - row[0], row[3] - row[1]) / BLAZE_VERIFY_FILL)
+            if patch is None:
                 continue
-            top, left = max(0, -y0), max(0, -x0)
-            patch = cv2.copyMakeBorder(patch, top, s - patch.shape[0] - top, left, s - patch.shape[1] - left,
-                                       cv2.BORDER_CONSTANT, value=0)
             again, again_scores = self._run(patch, self.verify_score)
             if not len(again):
                 continue
@@ -409,6 +402,19 @@ class BlazeFace:
         if not kept:
             return np.zeros((0, rows.shape[1]), np.float32), np.zeros(0, np.float32)
         return _weighted_nms(np.asarray(kept, np.float32), np.asarray(kept_scores, np.float32), BLAZE_NMS_IOU)
+
+
+def square_window(rgb: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray | None, int, int]:
+    """The square of ``side`` pixels centred on ``(cx, cy)``, black where it leaves the photo (as
+    the model's own padding), and its top-left corner ``(x0, y0)`` in the photo; ``None`` for the
+    square when it lies wholly outside."""
+    x0, y0, s = int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side))
+    patch = rgb[max(0, y0):max(0, y0 + s), max(0, x0):max(0, x0 + s)]
+    if patch.size == 0:
+        return None, x0, y0
+    top, left = max(0, -y0), max(0, -x0)
+    return cv2.copyMakeBorder(patch, top, s - patch.shape[0] - top, left, s - patch.shape[1] - left,
+                              cv2.BORDER_CONSTANT, value=0), x0, y0
 
 
 def _resized(rgb: np.ndarray, scale: float) -> np.ndarray:
