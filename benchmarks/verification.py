@@ -25,12 +25,17 @@ BlazeFace's full-range model). Two tables:
 4. What more searching buys: the same photos searched mirrored too (faces found in either), and
    with windows anchored at 128 pixels and stepping by 0.7, with recall, false faces and the whole
    detector's processor time.
-About 20 minutes on 2 cores.
+5. The ceiling of any search: every face looked at once on its true square (as in 3), and from
+   each framing that finds it, the chain's own checks (the two looks, then the face mesh). A face
+   that passes from some framing is one a perfect search would keep; one that passes from none
+   is lost to the checks whatever the search does. With the default detector's recall beside it.
+About 20 minutes on 2 cores (``--tables 5``: 3 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import sys
 import time
@@ -52,6 +57,11 @@ STAGES = ("no candidate", "search", "first look", "second look", "face mesh", "k
 STAGE_HEADERS = ("no cand", "search", "look 1", "look 2", "mesh", "kept")
 #: What the combination may use: the search's candidates scoring this or more.
 COMBINE_SCORE = 0.4
+#: Table 5's rows, in the order a face passes them, and their labels.
+CEILING_COLUMNS = ("default", "seen at 0.5", "seen at any", "+ two looks", "+ face mesh", "either")
+CEILING_ROWS = ("found by the default detector", "seen by one look at fill 0.5",
+                "seen by one look at one of fills 0.3-0.7", "then kept by the two looks",
+                "then kept by the face mesh too (a perfect search)", "kept by a perfect search or by the default")
 
 
 def anchored_sides(w: int, h: int, min_window: int | None, ratio: float = D.BLAZE_WINDOW_RATIO) -> list[int]:
@@ -209,11 +219,46 @@ def true_place_looks(photos, found, fills=(0.3, 0.4, 0.5, 0.6, 0.7), kept_sample
 
 
 def _found_in_window(look: D.BlazeFace, rgb: np.ndarray, face, window: float) -> bool:
+    return _look_at(look, rgb, face, window) is not None
+
+
+def _look_at(look: D.BlazeFace, rgb: np.ndarray, face, window: float) -> np.ndarray | None:
+    """The best-scoring row (box and keypoints) that one look in a ``window``-pixel square centred
+    on ``face`` finds on it at the default score, or ``None``."""
     patch, x0, y0 = D.square_window(rgb, face.cx, face.cy, window)
-    rows, _ = look._run(np.ascontiguousarray(patch), D.BLAZE_MIN_SCORE)
+    rows, scores = look._run(np.ascontiguousarray(patch), D.BLAZE_MIN_SCORE)
     rows[:, 0::2] += x0
     rows[:, 1::2] += y0
-    return bool(scenes.match([_box(r) for r in rows], [face])[0])
+    mine = [k for k in np.argsort(-scores) if scenes.match([_box(rows[k])], [face])[0]]
+    return rows[mine[0]] if mine else None
+
+
+def ceiling(photos, fills=(0.3, 0.4, 0.5, 0.6, 0.7)) -> dict[str, float]:
+    """Shares (%) of the faces of ``photos``: found by the default detector; seen by one look at
+    their true square at fill 0.5 and at any of ``fills``; and, from one of those looks, still
+    found by the chain's two looks (``look_near``) and then also passed by the face mesh; the last
+    is what a perfect search would keep, also counted together with the default's own finds. Beside
+    them, what the face mesh is for: the default detector's recall (%) and false faces per photo
+    without it (``no mesh``, ``no mesh, false``)."""
+    look = D.BlazeFace("short", num_threads=D._threads())
+    detector, mesh = D._blazeface(), D._face_presence()
+    counts = collections.Counter()
+    for img, placed in photos:
+        rgb = D.as_rgb(img)
+        found, _ = scenes.match([f.box for f in D.detect_faces(D.as_gray(img))], placed)
+        unchecked, extra = scenes.match([f.box for f in D.blazeface_faces(detector, D.as_gray(img))], placed)
+        counts.update({"no mesh": len(unchecked), "no mesh, false": len(extra)})
+        for i, face in enumerate(placed):
+            looks = {fill: _look_at(look, rgb, face, face.side / fill) for fill in fills}
+            after_looks = [r for row in looks.values() if row is not None
+                           for r in detector.look_near(rgb, row[None])[0] if scenes.match([_box(r)], [face])[0]]
+            kept = any(mesh.probability(rgb, _face(r)) >= D.FACE_PRESENCE_MIN for r in after_looks)
+            counts.update({"default": i in found, "seen at 0.5": looks.get(0.5) is not None,
+                           "seen at any": any(r is not None for r in looks.values()),
+                           "+ two looks": bool(after_looks), "+ face mesh": kept, "either": kept or i in found})
+    n = sum(len(p) for _, p in photos)
+    return {**{k: 100 * counts[k] / n for k in CEILING_COLUMNS},
+            "no mesh": 100 * counts["no mesh"] / n, "no mesh, false": counts["no mesh, false"] / len(photos)}
 
 
 def searched(photos, anchored: bool, ratio: float, mirrored: bool) -> tuple[float, float, float]:
@@ -252,23 +297,13 @@ def _features(c: dict) -> list[float]:
             c["look_mirrored"], logit(c["mesh_mirrored"]), c["full_range"]]
 
 
-def main(argv=None) -> int:
-    from sklearn.linear_model import LogisticRegression
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=300, help="photos per seed (default 300)")
-    parser.add_argument("--seeds", default="11,12", help="two photo seeds, comma-separated (default 11,12)")
-    parser.add_argument("--data", help="FER+ data folder (default: data/ferplus, ../shared/data/ferplus)")
-    args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    by_seed = {s: photo_path.make_photos(args.photos, s, args.data, "valid")[0] for s in seeds}
-    photos = [p for s in seeds for p in by_seed[s]]
-    print(f"command: python benchmarks/verification.py --photos {args.photos} --seeds {args.seeds}")
-    print(f"{len(photos)} photos, {sum(len(p) for _, p in photos)} FER+ validation faces\n")
-
-    print("1. Where the default chain loses faces (faces per stage)\n")
-    print(f"{'pyramid':<30}" + "".join(f"{s:>8}" for s in STAGE_HEADERS) + f"{'recall %':>9}{'false/photo':>12}"
-          f"{'search ms':>10}")
+def table_1(by_seed: dict, show: bool) -> dict:
+    """Every seed's candidates for both pyramids (what tables 2 and 3 read), printing table 1 when ``show``."""
+    seeds, photos = list(by_seed), [p for found in by_seed.values() for p in found]
+    if show:
+        print("1. Where the default chain loses faces (faces per stage)\n")
+        print(f"{'pyramid':<30}" + "".join(f"{s:>8}" for s in STAGE_HEADERS) + f"{'recall %':>9}{'false/photo':>12}"
+              f"{'search ms':>10}")
     collected = {}
     for name, anchored in (("default (smallest 128-213 px)", False), ("anchored at 128 px", True)):
         runs = {s: candidates(by_seed[s], anchored) for s in seeds}
@@ -277,11 +312,19 @@ def main(argv=None) -> int:
         count = losses(photos, found)
         recall, false = measure(photos, found, default_chain)
         ms = np.mean([ms for _, ms in runs.values()])
-        print(f"{name:<30}" + "".join(f"{count[s]:>8}" for s in STAGES) + f"{recall:>9.1f}{false:>12.3f}{ms:>10.0f}",
-              flush=True)
-    print("search ms: the search's processor time per photo (time.process_time), without the checks")
+        if show:
+            print(f"{name:<30}" + "".join(f"{count[s]:>8}" for s in STAGES)
+                  + f"{recall:>9.1f}{false:>12.3f}{ms:>10.0f}", flush=True)
+    if show:
+        print("search ms: the search's processor time per photo (time.process_time), without the checks\n")
+    return collected
 
-    print("\n2. Eight opinions combined (logistic regression; fitted on one seed, measured on the other)\n")
+
+def table_2(by_seed: dict, collected: dict) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    seeds = list(by_seed)
+    print("2. Eight opinions combined (logistic regression; fitted on one seed, measured on the other)\n")
     print(f"{'pyramid':<22}{'measured on':>12}{'threshold':>11}{'recall %':>10}{'false/photo':>13}")
     for name, anchored in (("default", False), ("anchored at 128 px", True)):
         for fit_seed, test_seed in (seeds, seeds[::-1]):
@@ -298,17 +341,22 @@ def main(argv=None) -> int:
                     model.predict_proba([_features(c)])[0, 1] >= t  # noqa: E731
                 recall, false = measure(test_photos, test_found, keep)
                 print(f"{'':<22}{test_seed:>12}{threshold:>11}{recall:>10.1f}{false:>13.3f}", flush=True)
+    print()
 
-    fills = (0.3, 0.4, 0.5, 0.6, 0.7)
-    print("\n3. One look at each face's true square (default pyramid's faces; % found at score 0.5)\n")
+
+def table_3(by_seed: dict, collected: dict, fills=(0.3, 0.4, 0.5, 0.6, 0.7)) -> None:
+    photos = [p for found in by_seed.values() for p in found]
+    print("3. One look at each face's true square (default pyramid's faces; % found at score 0.5)\n")
     print(f"{'faces':<24}{'n':>6}" + "".join(f"{'fill ' + str(f):>11}" for f in fills))
-    found = [c for s in seeds for c in collected[False][s]]
+    found = [c for s in by_seed for c in collected[False][s]]
     for group, rows in true_place_looks(photos, found, fills).items():
         share = 100 * np.asarray(rows, float).mean(axis=0) if rows else [np.nan] * len(fills)
         print(f"{group:<24}{len(rows):>6}" + "".join(f"{v:>11.1f}" for v in share), flush=True)
-    print("fill: the square's side as a share of the window's; the look's window is centred on the square")
+    print("fill: the square's side as a share of the window's; the look's window is centred on the square\n")
 
-    print("\n4. More searching (the whole detector, checks included)\n")
+
+def table_4(photos) -> None:
+    print("4. More searching (the whole detector, checks included)\n")
     print(f"{'search':<44}{'recall %':>10}{'false/photo':>13}{'CPU ms':>9}")
     for name, anchored, ratio, mirrored in (("default", False, D.BLAZE_WINDOW_RATIO, False),
                                             ("default + mirrored photo", False, D.BLAZE_WINDOW_RATIO, True),
@@ -316,7 +364,44 @@ def main(argv=None) -> int:
                                             ("anchored at 128 px, ratio 0.7 + mirrored", True, 0.7, True)):
         recall, false, ms = searched(photos, anchored, ratio, mirrored)
         print(f"{name:<44}{recall:>10.1f}{false:>13.3f}{ms:>9.0f}", flush=True)
-    print("CPU ms: processor time per photo of detection (time.process_time), the mirrored search included")
+    print("CPU ms: processor time per photo of detection (time.process_time), the mirrored search included\n")
+
+
+def table_5(photos) -> None:
+    print("5. The ceiling of any search: each face looked at on its true square, then the chain's checks\n")
+    shares = ceiling(photos)
+    print(f"{'faces':<50}{'share %':>8}")
+    for key, label in zip(CEILING_COLUMNS, CEILING_ROWS):
+        print(f"{label:<50}{shares[key]:>8.1f}")
+    print("a perfect search: one whose windows frame every face as one of these looks does")
+    print(f"without the face mesh, the default detector: recall {shares['no mesh']:.1f}%,"
+          f" {shares['no mesh, false']:.3f} false faces per photo\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=300, help="photos per seed (default 300)")
+    parser.add_argument("--seeds", default="11,12", help="two photo seeds, comma-separated (default 11,12)")
+    parser.add_argument("--data", help="FER+ data folder (default: data/ferplus, ../shared/data/ferplus)")
+    parser.add_argument("--tables", default="1,2,3,4,5",
+                        help="the tables to print, comma-separated (default all; 2 and 3 need 1's search, made either way)")
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tables = {int(t) for t in args.tables.split(",")}
+    by_seed = {s: photo_path.make_photos(args.photos, s, args.data, "valid")[0] for s in seeds}
+    photos = [p for s in seeds for p in by_seed[s]]
+    shown = "" if args.tables == parser.get_default("tables") else f" --tables {args.tables}"
+    print(f"command: python benchmarks/verification.py --photos {args.photos} --seeds {args.seeds}{shown}")
+    print(f"{len(photos)} photos, {sum(len(p) for _, p in photos)} FER+ validation faces\n")
+    collected = table_1(by_seed, show=1 in tables) if tables & {1, 2, 3} else {}
+    if 2 in tables:
+        table_2(by_seed, collected)
+    if 3 in tables:
+        table_3(by_seed, collected)
+    if 4 in tables:
+        table_4(photos)
+    if 5 in tables:
+        table_5(photos)
     return 0
 
 

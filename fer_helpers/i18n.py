@@ -121,7 +121,8 @@ TURKISH: dict[str, str] = {
     # faces in the wild
     "Face detectors compared": "Yüz bulucuların karşılaştırması",
     "Face detectors from the registries": "Paket depolarındaki yüz bulucular",
-    "Where the photo path loses faces": "Fotoğraf yolu yüzleri nerede kaybediyor", "Framing calibration": "Kadraj kalibrasyonu",
+    "Where the photo path loses faces": "Fotoğraf yolu yüzleri nerede kaybediyor",
+    "The ceiling of any search": "Herhangi bir aramanın tavanı", "Framing calibration": "Kadraj kalibrasyonu",
     "The photo path": "Fotoğraf yolu", "Speed": "Hız",
     # robustness units and table headers
     "zoom factor (> 1: tighter crop)": "yakınlaştırma (> 1: daha dar kırpma)",
@@ -198,6 +199,13 @@ BENCHMARK_LINES_TR: dict[str, str] = {
         "2. Sekiz görüş birlikte (lojistik regresyon; bir tohumda eğitildi, ötekinde ölçüldü)",
     "3. One look at each face's true square (default pyramid's faces; % found at score 0.5)":
         "3. Her yüzün gerçek karesine tek bakış (varsayılan piramidin yüzleri; 0,5 skorla bulunan %)",
+    # verification_ceiling.txt
+    "5. The ceiling of any search: each face looked at on its true square, then the chain's checks":
+        "5. Herhangi bir aramanın tavanı: her yüze gerçek karesinde bakıldı, ardından zincirin denetimleri",
+    "a perfect search: one whose windows frame every face as one of these looks does":
+        "kusursuz arama: pencereleri her yüzü bu bakışlardan biri gibi kadrajlayan arama",
+    "without the face mesh, the default detector: recall {recall}, {false} false faces per photo":
+        "yüz ağı olmadan varsayılan bulucu: bulma oranı {recall}, fotoğraf başına {false} hatalı yüz",
     "fill: the square's side as a share of the window's; the look's window is centred on the square":
         "doluluk: karenin kenarının pencerenin kenarına oranı; bakışın penceresi karenin ortasına konur",
     "4. More searching (the whole detector, checks included)": "4. Daha çok arama (bulucunun tümü, denetimler dahil)",
@@ -260,6 +268,13 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "default + mirrored photo": "varsayılan + aynalı fotoğraf",
     "anchored at 128 px, ratio 0.7": "128 px'e sabit, oran 0,7",
     "anchored at 128 px, ratio 0.7 + mirrored": "128 px'e sabit, oran 0,7 + aynalı",
+    # verification_ceiling.txt
+    "share %": "pay %", "found by the default detector": "varsayılan bulucunun bulduğu",
+    "seen by one look at fill 0.5": "doluluk 0,5'te tek bakışın gördüğü",
+    "seen by one look at one of fills 0.3-0.7": "0,3-0,7 doluluklarından birinde tek bakışın gördüğü",
+    "then kept by the two looks": "ardından iki bakışın da tuttuğu",
+    "then kept by the face mesh too (a perfect search)": "ardından yüz ağının da tuttuğu (kusursuz arama)",
+    "kept by a perfect search or by the default": "kusursuz aramanın ya da varsayılanın tuttuğu",
     # speed.md
     "figure": "ölçüt", "Keras": "Keras", "ONNX float32": "ONNX float32", "ONNX int8": "ONNX int8",
     "`fer` TFLite (reference)": "`fer` TFLite (referans)", "target": "hedef",

@@ -150,6 +150,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("The photo path", "photo_path.txt", "python benchmarks/photo_path.py --images 300 --seed 11"),
     Benchmark("Where the photo path loses faces", "verification.txt",
               "python benchmarks/verification.py --photos 300 --seeds 11,12"),
+    Benchmark("The ceiling of any search", "verification_ceiling.txt",
+              "python benchmarks/verification.py --tables 5"),
     Benchmark("Speed", "speed.md", "python benchmarks/throughput.py models/default"),
 )
 
