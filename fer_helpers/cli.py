@@ -89,7 +89,7 @@ def cmd_runs(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="fer", description=__doc__.splitlines()[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="inspect a data set").add_subparsers(dest="data_command", required=True)

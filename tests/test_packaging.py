@@ -82,3 +82,23 @@ def test_console_script_points_into_the_package():
     if not path.is_file():
         pytest.skip(f"{path.relative_to(PROJECT)} not written yet")
     assert f"def {func}(" in path.read_text()
+
+
+def test_the_fer_command_help_is_plain_text():
+    """``fer --help`` and every subcommand's help are read in a terminal: the docstrings' markup
+    (double backticks) must not reach them."""
+    import argparse
+
+    from fer_helpers.cli import build_parser
+
+    def helps(parser: argparse.ArgumentParser):
+        yield parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from helps(sub)
+
+    texts = list(helps(build_parser()))
+    assert len(texts) > 9  # the command and each of its subcommands
+    for text in texts:
+        assert "``" not in text, text.splitlines()[0]
