@@ -228,12 +228,16 @@ class FacePresence:
         self._flag = min(self._interpreter.get_output_details(), key=lambda d: int(np.prod(d["shape"])))["index"]
         self._lock = threading.Lock()
 
-    def probability(self, rgb: np.ndarray, face: Face) -> float:
-        """How sure the model is that ``face`` (a box with eyes) in ``rgb`` is a face, in [0, 1]."""
+    def probability(self, rgb: np.ndarray, face: Face, scale: float = FACE_PRESENCE_SCALE,
+                    levelled: bool = True) -> float:
+        """How sure the model is that ``face`` (a box with eyes) in ``rgb`` is a face, in [0, 1],
+        shown a square of ``scale`` times its box, turned so the eyes are level unless not
+        ``levelled`` (other views are measured in ``benchmarks/verification.py``, table 6)."""
         x, y, w, h = face.box
-        cx, cy, side = x + w / 2, y + h / 2, FACE_PRESENCE_SCALE * max(w, h)
+        cx, cy, side = x + w / 2, y + h / 2, scale * max(w, h)
         (rx, ry), (lx, ly) = face.right_eye, face.left_eye
-        m = cv2.getRotationMatrix2D((cx, cy), float(np.degrees(np.arctan2(ly - ry, lx - rx))), self.SIZE / side)
+        angle = float(np.degrees(np.arctan2(ly - ry, lx - rx))) if levelled else 0.0
+        m = cv2.getRotationMatrix2D((cx, cy), angle, self.SIZE / side)
         m[:, 2] += (self.SIZE / 2 - cx, self.SIZE / 2 - cy)
         view = cv2.warpAffine(rgb, m, (self.SIZE, self.SIZE), borderMode=cv2.BORDER_REPLICATE)
         with self._lock:

@@ -206,6 +206,10 @@ BENCHMARK_LINES_TR: dict[str, str] = {
         "kusursuz arama: pencereleri her yüzü bu bakışlardan biri gibi kadrajlayan arama",
     "without the face mesh, the default detector: recall {recall}, {false} false faces per photo":
         "yüz ağı olmadan varsayılan bulucu: bulma oranı {recall}, fotoğraf başına {false} hatalı yüz",
+    "6. The face mesh shown other views (the default detector's faces without it)":
+        "6. Yüz ağına başka görünümler (varsayılan bulucunun yüz ağı olmadan bulduğu yüzler)",
+    "a view accepts a face at the face mesh's threshold, {threshold}":
+        "bir görünüm, yüz ağının eşiğinde ({threshold}) yüzü kabul eder",
     "fill: the square's side as a share of the window's; the look's window is centred on the square":
         "doluluk: karenin kenarının pencerenin kenarına oranı; bakışın penceresi karenin ortasına konur",
     "4. More searching (the whole detector, checks included)": "4. Daha çok arama (bulucunun tümü, denetimler dahil)",
@@ -224,7 +228,7 @@ BENCHMARK_LINES_TR: dict[str, str] = {
 }
 
 #: Fixed-width tables: a line whose first word is one of these is a table's header row.
-BENCHMARK_TABLE_STARTS = ("detector", "ratio", "path", "pyramid", "faces", "search")
+BENCHMARK_TABLE_STARTS = ("detector", "ratio", "path", "pyramid", "faces", "search", "views")
 
 #: Their column headers and table cells (fixed-width and markdown). A Turkish header is placed
 #: where the English one was, the columns widened where it is longer (``turkish_results.benchmark_text``).
@@ -275,6 +279,13 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "then kept by the two looks": "ardından iki bakışın da tuttuğu",
     "then kept by the face mesh too (a perfect search)": "ardından yüz ağının da tuttuğu (kusursuz arama)",
     "kept by a perfect search or by the default": "kusursuz aramanın ya da varsayılanın tuttuğu",
+    "views": "görünümler", "no face mesh": "yüz ağı yok",
+    "1.5x the box, levelled (default)": "kutunun 1,5 katı, hizalı (varsayılan)",
+    "1.5x the box, upright": "kutunun 1,5 katı, dik", "1.2x the box, levelled": "kutunun 1,2 katı, hizalı",
+    "1.2x the box, upright": "kutunun 1,2 katı, dik", "1.8x the box, levelled": "kutunun 1,8 katı, hizalı",
+    "1.8x the box, upright": "kutunun 1,8 katı, dik", "2.2x the box, levelled": "kutunun 2,2 katı, hizalı",
+    "2.2x the box, upright": "kutunun 2,2 katı, dik", "either 1.5x view": "1,5 katlık iki görünümden biri",
+    "any levelled view": "hizalı görünümlerden biri", "any view": "görünümlerden biri",
     # speed.md
     "figure": "ölçüt", "Keras": "Keras", "ONNX float32": "ONNX float32", "ONNX int8": "ONNX int8",
     "`fer` TFLite (reference)": "`fer` TFLite (referans)", "target": "hedef",

@@ -398,7 +398,8 @@ i18n.display_each(robustness_text)
 # and what searching more buys (about 2 points, for up to four times the time). **The ceiling of any
 # search**: every face looked at on its true square, then put through the detector's own checks: even
 # a perfect search would keep 96.5% of the faces, because the checks that hold false faces under one
-# in 50 photos doubt the rest (mostly profiles and faces cut by FER2013's square). **Speed**: training and inference throughput on this machine.
+# in 50 photos doubt the rest (mostly profiles and faces cut by FER2013's square), and showing the
+# face mesh other views of a face does not change that. **Speed**: training and inference throughput on this machine.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Gerçek fotoğraflardaki yüzler
@@ -422,7 +423,7 @@ i18n.display_each(robustness_text)
 # aramanın tavanı**: her yüze gerçek karesinde bakılıp bulucunun kendi denetimlerinden geçirilmesi:
 # kusursuz bir arama bile yüzlerin %96,5'ini tutar, çünkü hatalı yüzleri 50 fotoğrafta birin altında
 # tutan denetimler geri kalanlardan kuşkulanır (çoğu profilden yüzler ve FER2013'ün karesinin kestiği
-# yüzler). **Hız**: bu makinede eğitim
+# yüzler); yüz ağına bir yüzün başka görünümlerini göstermek de bunu değiştirmez. **Hız**: bu makinede eğitim
 # ve çıkarım hızı.
 
 # %%
