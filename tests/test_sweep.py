@@ -178,17 +178,23 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     assert noise.loc["big", "verdict"] == "outside" and noise.loc["seed_2", "verdict"] == "seed"
 
 
-def test_the_readme_study_tables_are_the_committed_records():
+def test_the_documented_study_tables_are_the_committed_records():
+    """The study's tables (docs/results.md, between ``<!-- runs/<sweep>:start/end -->`` markers,
+    wherever a README or docs page holds them) are what ``fer runs runs/<sweep> --markdown`` prints."""
     import re
 
     from fer_helpers.runs import format_markdown
 
-    readme = (PROJECT / "README.md").read_text()
-    blocks = dict(re.findall(r"<!-- runs/(\w+):start -->\n(.*?)\n<!-- runs/\1:end -->", readme, re.S))
-    assert "ablations" in blocks, "README.md lost its study table markers"
-    for sweep, table in blocks.items():
+    pages = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
+    blocks = [(page.relative_to(PROJECT), sweep, table) for page in pages
+              for sweep, table in re.findall(r"<!-- runs/(\w+):start -->\n(.*?)\n<!-- runs/\1:end -->",
+                                             page.read_text(), re.S)]
+    found = {sweep for _, sweep, _ in blocks}
+    assert {"ablations", "seed_budgets", "candidates"} <= found, \
+        f"the study's table markers are gone (found {sorted(found)}; they belong in docs/results.md)"
+    for page, sweep, table in blocks:
         assert table == format_markdown(collect(PROJECT / "runs" / sweep)), \
-            f"README's {sweep} table is stale: paste `fer runs runs/{sweep} --markdown` between its markers"
+            f"{page}'s {sweep} table is stale: paste `fer runs runs/{sweep} --markdown` between its markers"
 
 
 @pytest.mark.slow
@@ -207,7 +213,8 @@ def test_the_experiments_notebook_shows_a_sweep_from_its_text_records(tmp_path):
     execute_notebook(PROJECT / "notebooks" / "05_experiments.py", out / "05.ipynb",
                      {"run_name": "t", "experiments": str(sweep), "output_dir": str(out)}, progress=False)
     text = (out / "05.ipynb").read_text()
-    assert "4 of 5 runs finished" in text and "not started" in text
+    assert "not started" in text  # the runs table lists the one that did not run
+    assert "default, seed_43, seed_44" in text  # the recipe table: the seeds are one recipe
     assert "standard deviation 1.00 points" in text and "outside" in text  # no_aug: 10 points below the seeds
     for fig in ("curves", "ablations", "recall", "time"):
         assert (out / "figures" / f"experiments_study_{fig}.png").stat().st_size > 10_000
