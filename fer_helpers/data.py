@@ -188,6 +188,14 @@ class Dataset:
                          "majority": int((maj < 0).sum())})
         return pd.DataFrame(rows)
 
+    def copies_in(self, split: str, other: str = "train", labels: str = "majority") -> np.ndarray:
+        """For each image of ``split`` as ``split(split, labels)`` returns them, whether ``other``
+        holds an image with exactly the same pixels: a test face the model may have seen in
+        training. Scores on the faces without one (``~mask``) say how much such copies helped."""
+        seen = {hashlib.blake2b(img.tobytes(), digest_size=16).digest() for img in self._images[self._check_split(other)]}
+        x = self.split(split, labels=labels)[0]
+        return np.array([hashlib.blake2b(img.tobytes(), digest_size=16).digest() in seen for img in x], dtype=bool)
+
     def duplicates(self) -> dict:
         """Exact duplicate images (same pixels) within and across splits, by content hash."""
         where: dict[bytes, list[tuple[str, str]]] = {}

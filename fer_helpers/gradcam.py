@@ -122,3 +122,24 @@ def gradcam_samples(model: keras.Model, x, y, classes, per_class: int = 3, layer
                     "confidence": float(p.max()), "image": faces[i].astype(np.uint8), "heatmap": heat,
                     "overlay": overlay_heatmap(faces[i], heat, alpha)})
     return out
+
+
+def mean_heatmaps(model: keras.Model, x, y, classes, layer: str | None = None, batch_size: int = 256) -> dict:
+    """Grad-CAM averaged over every face of each true class, apart for the faces the model gets
+    right and those it gets wrong: where the evidence sits on average, which a few example faces
+    cannot show. ``{(class, correct): {"heatmap": 48x48 mean map, "face": 48x48 mean face, "n": faces}}``
+    (a group with no face is left out). Each face's map is the one for its predicted class,
+    normalised to a peak of 1 before averaging, as the example maps are."""
+    x, y = np.asarray(x), np.asarray(y)
+    faces = x[..., 0] if x.ndim == 4 else x
+    grad_model, head = _grad_model(model, layer)
+    size = faces.shape[1:3]
+    sums: dict[tuple[str, bool], list] = {}
+    for start in range(0, len(faces), batch_size):
+        chunk = faces[start:start + batch_size]
+        cams, probs = _heatmaps(grad_model, head, _as_batch(chunk))
+        for face, cam, p, label in zip(chunk, cams, probs, y[start:start + batch_size]):
+            key = (classes[int(label)], bool(p.argmax() == label))
+            heat, mean_face, n = sums.setdefault(key, [np.zeros(size), np.zeros(size), 0])
+            sums[key] = [heat + _upsample(cam, size), mean_face + face, n + 1]
+    return {key: {"heatmap": heat / n, "face": mean_face / n, "n": n} for key, (heat, mean_face, n) in sums.items()}

@@ -48,6 +48,10 @@ TURKISH: dict[str, str] = {
     "shipped model": "projeyle gelen model", "trained in this run": "bu çalıştırmada eğitildi",
     "every image": "tüm görüntüler", "{n} images per split": "her bölümden {n} görüntü",
     "Contents": "İçindekiler", "page": "sayfa", "of": "/",
+    "Appendices": "Ekler", "Figure": "Şekil", "Table": "Tablo", "parameter": "parametre",
+    "the reference recipe": "referans tarif", "val sd (points)": "doğr. ss (puan)", "recipe": "tarif", "seeds": "tohum", "recall, 95% interval": "duyarlılık, %95 aralığı",
+    "right": "doğru", "wrong": "yanlış",
+    "Grad-CAM averaged over the test faces of each class": "Her sınıfın test yüzleri üzerinden ortalama Grad-CAM",
     # data figures
     "Images per class (FER+ majority labels)": "Sınıf başına görüntü (FER+ çoğunluk etiketleri)",
     "images": "görüntü", "Left out by the protocol": "Protokolün dışarıda bıraktıkları",

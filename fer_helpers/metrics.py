@@ -30,3 +30,16 @@ def compute_metrics(y_true, probs, classes) -> dict:
                                              digits=3, zero_division=0),
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+def proportion_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion of ``k`` in ``n`` (an accuracy, a recall): on
+    3,137 test faces about ±1.2 points around 87.8%, on contempt's 15 faces about ±20 points.
+    Wilson's, not the normal approximation, so that small counts and counts near 0 or n keep
+    an interval inside [0, 1]."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)

@@ -128,6 +128,20 @@ def model_blocks(net, language: str = "en") -> pd.DataFrame:
     return df.rename(columns=lambda c: t(c, language))
 
 
+def params_table(params: dict, language: str = "en") -> pd.DataFrame:
+    """A model's training parameters as a one-column table a reader can scan: lists joined by
+    commas, an empty list or None as a dash (never "nan" or "[]")."""
+    def shown(value) -> str:
+        if value is None or value == []:
+            return "–"
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    table = pd.DataFrame({t("value", language): [shown(v) for v in params.values()]}, index=list(params))
+    return table.rename_axis(t("parameter", language))
+
+
 # ---------------------------------------------------------------------------------------------
 # Faces in the wild: committed benchmark results
 

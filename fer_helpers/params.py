@@ -14,6 +14,8 @@ the wrong type or out of range fails with one line naming it before anything is 
   project (``reports/<run_name>``, ``models/default``), never in the working directory; a
   relative path a user gives is taken from the working directory, else from the project.
   ``notebook_parameters`` adds the checks ``fer report`` makes before its first notebook.
+- ``use_profile``: ``FER_PROFILE=smoke`` (a profile name or a params file) chooses the profile of
+  a notebook run by hand (JupyterLab, papermill) without editing a tracked file.
 
 This module imports neither Keras nor papermill: checking parameters is instant.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import PROJECT_ROOT
+from .data import PROJECT_ROOT, display_path
 from .errors import FerError
 from .i18n import LANGUAGES
 
@@ -323,9 +325,12 @@ def run_paths(run_name: str, data_dir: str | None = None, model_dir: str | None 
     return _resolve_path(data_dir, "data_dir"), model, str(out)
 
 
-def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = None) -> dict:
+def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = None,
+                        fresh_model: bool = True) -> dict:
     """The values papermill injects (``run_paths``), after the checks ``fer report`` makes before
-    its first notebook: the data and model folders exist, a model to train into holds no run."""
+    its first notebook: the data and model folders exist, a model to train into holds no run
+    (``fresh_model``; ``use_profile`` skips that check, as a notebook run by hand may report on
+    the model its profile trained, and training never overwrites a model anyway)."""
     p = copy.deepcopy(params)
     out = output_dir or p.get("output_dir")
     _, _, p["output_dir"] = run_paths(p["run_name"], output_dir=str(out) if out else None)
@@ -339,9 +344,68 @@ def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = Non
     p["model_dir"] = _resolve_path(p["model_dir"], "model_dir", must_exist=not p["train"])
     if not p["train"] and not Path(p["model_dir"]).is_dir():
         raise FerError(f"model_dir {p['model_dir']} is not a folder (a model folder holds model.keras and labels.json)")
+    if not fresh_model:
+        return p
     from .training import holds_run
 
     if p["train"] and holds_run(p["model_dir"]):
         raise FerError(f"{p['model_dir']} already holds a training run; choose another model_dir "
                        "(-p model_dir DIR), another output folder, or -p train false to report on it")
     return p
+
+
+# ---------------------------------------------------------------------------------------------
+# FER_PROFILE: a profile for a notebook run by hand
+
+#: The environment variable that chooses the profile of a notebook run by hand.
+PROFILE_ENV = "FER_PROFILE"
+
+
+class ProfileError(FerError):
+    """A ``FerError`` raised in a notebook's kernel: IPython (JupyterLab, papermill's error cell)
+    shows ``_render_traceback_``'s one line instead of a wall of traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"FerError: {self}"]
+
+
+def profile_parameters(profile: str | os.PathLike) -> tuple[Path, dict]:
+    """``(params file, values)``: the values ``fer report --params <profile>`` injects into every
+    notebook (``load_profile``, then ``notebook_parameters``: paths absolute, the data and model
+    folders checked), except the check that a model to train into holds no run yet."""
+    path = resolve_params_file(profile)
+    return path, notebook_parameters(load_profile(path), fresh_model=False)
+
+
+def use_profile(namespace: dict, env: str = PROFILE_ENV) -> Path | None:
+    """Replace a notebook's parameter defaults with the profile that ``$FER_PROFILE`` names.
+
+    A notebook's parameters cell ends with ``use_profile(globals(), env="FER_PROFILE")`` (with
+    the ``env=``: papermill's ``--help-notebook`` reads a line holding no ``=`` as the end of the
+    parameter above it, which would spoil the last default it lists). Unset
+    or empty, nothing changes (returns None). Set to a profile name (``smoke``, ``full``: the
+    files in ``notebooks/params/``) or to a params file (a path from the working directory, else
+    from the project), ``namespace`` gets every notebook parameter of that profile, the values
+    ``fer report --params <profile>`` would inject (``profile_parameters``); returns the file.
+
+    The rule: **FER_PROFILE replaces the defaults; papermill's values win.** papermill (``-p``,
+    ``-f``, and ``fer report``, which injects every parameter) writes its values in a cell it
+    puts right after the parameters cell, so they overwrite, name by name, whatever this call set:
+    ``FER_PROFILE=smoke papermill 03_evaluation.ipynb out.ipynb -p eval_subset 20`` is the smoke
+    profile evaluating 20 images. No guessing which values were injected is needed.
+
+    In JupyterLab, start it with the variable (``FER_PROFILE=smoke jupyter lab``) or set it in
+    the kernel (``%env FER_PROFILE=smoke``) and run the parameters cell again. An unknown
+    profile name or a bad params file stops the cell with one line (``ProfileError``, a
+    ``FerError``) naming the variable.
+    """
+    profile = os.environ.get(env, "").strip()
+    if not profile:
+        return None
+    try:
+        path, values = profile_parameters(profile)
+    except FerError as exc:
+        raise ProfileError(f"{env}={profile}: {exc}") from None
+    namespace.update(values)
+    print(f"{env}={profile}: the parameters of {display_path(path)} (papermill's -p and -f still win)")
+    return path

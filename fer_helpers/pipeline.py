@@ -59,7 +59,13 @@ def report_sources(params: dict, folder: str | os.PathLike = NOTEBOOK_DIR) -> li
 
 
 def notebook_sources(folder: str | os.PathLike = NOTEBOOK_DIR) -> list[Path]:
-    """The numbered notebooks ``0N_*.py``, in order."""
+    """The numbered notebooks ``0N_*.py``, in order.
+
+    Each is the text half of a jupytext pair (``jupytext.toml``); the ``0N_*.ipynb`` beside it
+    holds the same cells without outputs, for papermill and JupyterLab as they are. Runs read
+    the .py, so an edit made outside JupyterLab counts before ``jupytext --sync notebooks/0*.py``
+    writes its .ipynb again (tests/test_notebooks.py fails until then).
+    """
     paths = sorted(Path(folder).glob("[0-9][0-9]_*.py"))
     if not paths:
         raise FerError(f"no numbered notebooks (0N_name.py) in {folder}")
@@ -82,8 +88,11 @@ def to_notebook(source: str | os.PathLike):
 
 @contextlib.contextmanager
 def _kernel_environment():
-    """Kernels run this interpreter (``python`` first on PATH) and import this checkout's package."""
-    saved = {k: os.environ.get(k) for k in ("PATH", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL", "PYDEVD_DISABLE_FILE_VALIDATION")}
+    """Kernels run this interpreter (``python`` first on PATH) and import this checkout's package;
+    ``FER_PROFILE`` (JupyterLab's profile) is not theirs: the params file injected decides."""
+    saved = {k: os.environ.get(k) for k in ("PATH", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL", "PYDEVD_DISABLE_FILE_VALIDATION",
+                                            "FER_PROFILE")}
+    os.environ.pop("FER_PROFILE", None)
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")] if p)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

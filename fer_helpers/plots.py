@@ -457,6 +457,28 @@ def plot_gradcam_grid(samples: list, classes=None, title: str | None = None, lan
     return fig
 
 
+def plot_mean_gradcam(means: dict, classes, language: str = "en") -> Figure:
+    """Grad-CAM averaged per class (``gradcam.mean_heatmaps``) over the class's mean face: the
+    faces the model gets right in the top row, those it gets wrong below, each with its count."""
+    from .gradcam import overlay_heatmap
+
+    fig = Figure(figsize=(1.45 * len(classes) + 1.2, 3.9), layout="constrained")
+    axes = fig.subplots(2, len(classes), squeeze=False)
+    for r, correct in enumerate((True, False)):
+        for j, c in enumerate(classes):
+            ax = axes[r, j]
+            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+            group = means.get((c, correct))
+            if group is None:
+                ax.axis("off")
+                continue
+            ax.imshow(overlay_heatmap(np.uint8(np.clip(group["face"], 0, 255)), group["heatmap"] / max(group["heatmap"].max(), 1e-9)))
+            ax.set_title(f"{class_name(c, language)}\nn = {num(group['n'], language)}", fontsize=9, fontweight="normal")
+        axes[r, 0].set_ylabel(t("right" if correct else "wrong", language), fontsize=10)
+    fig.suptitle(t("Grad-CAM averaged over the test faces of each class", language), fontweight="bold")
+    return fig
+
+
 @_styled
 def plot_metrics_vs_references(table: pd.DataFrame, language: str = "en") -> Figure:
     """Our test accuracy beside published ones (``paper.references_table``), each bar labelled with

@@ -5,9 +5,16 @@ slides and PDF that open offline.
     render_html(nb, "report.html", language="tr"); render_slides(nb, "slides.html", language="tr")
     print_pdf("report.html", "report.pdf"); print_pdf("slides.html", "slides.pdf", query="print-pdf")
 
-- **Merging**: the executed notebooks become one: the title block, the cells tagged ``abstract``
-  (computed by the last notebook), the table of contents, then each notebook on a new PDF page;
-  parameters cells, stderr (warnings, progress bars) and code are left out.
+- **Merging**: the executed notebooks become one paper: the title block, the cells tagged
+  ``abstract`` (computed by the last notebook), the table of contents, the main text (each
+  notebook in order), then the appendices: every cell tagged ``appendix``, moved behind the
+  references in notebook order and opened on a new page, so that a notebook keeps its detail next
+  to its story while the paper's main text stays short. Parameters cells, stderr (warnings,
+  progress bars) and code are left out.
+- **Numbered figures and tables**: a caption starts with ``{fig:key}`` or ``{tab:key}`` and text
+  refers to it as ``{@fig:key}``; ``number_floats`` numbers them in the order a reader meets them
+  (so a float moved to an appendix keeps a number that follows the main text's) and names them in
+  the document's language.
 - **Which cells**: ``report_notebook`` and ``slides_notebook`` choose the cells of each document
   by their metadata (``slideshow``, tags ``slides-only`` and ``report-only``); beside them,
   ``language_notebook`` keeps one language: markdown cells tagged ``lang-en``/``lang-tr`` and
@@ -111,19 +118,18 @@ def _title_cells(params: dict) -> list:
 
 def merge_notebooks(paths, params: dict):
     """The executed notebooks as one, in every language: title block, then the cells tagged
-    ``abstract`` (wherever they are), the table of contents, then each notebook in order;
-    parameters cells and stderr dropped. The first cell of each notebook gets the ``page-break``
-    tag (a new page in the PDF). ``language_notebook`` keeps one language of it.
+    ``abstract`` (wherever they are), the table of contents, the main text, then the cells tagged
+    ``appendix`` under an "Appendices" heading that starts a new page; parameters cells and stderr
+    dropped. ``language_notebook`` keeps one language of it.
     """
     import nbformat
 
     merged = nbformat.v4.new_notebook()
-    cells = _title_cells(params)
+    cells = []
     for k, path in enumerate(paths, start=1):
         nb = nbformat.read(path, as_version=4)
         if k == 1:
             merged.metadata = copy.deepcopy(nb.metadata)
-        started: set[str] = set()  # languages whose first cell of this notebook is placed
         for cell in nb.cells:
             if _DROP_TAGS & set(cell.metadata.get("tags", [])):
                 continue
@@ -131,21 +137,84 @@ def merge_notebooks(paths, params: dict):
             _clean_outputs(cell)
             if cell.cell_type == "code" and not cell.get("outputs"):
                 continue  # nothing to show with the code hidden (not even an empty slide)
-            tags = cell.metadata.get("tags", [])
-            covers = set(i18n.LANGUAGES) if _language_of(tags) is None else {_language_of(tags)}
-            if covers - started and ABSTRACT_TAG not in tags:  # each language's document starts this notebook on a new page
-                cell.metadata["tags"] = list(cell.metadata.get("tags", [])) + ["page-break"]
-                started |= covers
             cell["id"] = f"nb{k}-{len(cells)}"
             cells.append(cell)
-    abstract = [c for c in cells if ABSTRACT_TAG in c.metadata.get("tags", [])]
+    tagged = lambda cell, tag: tag in cell.metadata.get("tags", [])  # noqa: E731
+    abstract = [c for c in cells if tagged(c, ABSTRACT_TAG)]
+    appendix = [c for c in cells if tagged(c, APPENDIX_TAG) and not tagged(c, ABSTRACT_TAG)]
+    body = [c for c in cells if not (tagged(c, ABSTRACT_TAG) or tagged(c, APPENDIX_TAG))]
     toc = nbformat.v4.new_markdown_cell('<div id="fer-toc"></div>', metadata={"tags": ["toc"]})
-    body = [c for c in cells[len(i18n.LANGUAGES):] if ABSTRACT_TAG not in c.metadata.get("tags", [])]
-    merged.cells = cells[:len(i18n.LANGUAGES)] + abstract + [toc] + body
+    merged.cells = _title_cells(params) + abstract + [toc] + body
+    if appendix:
+        merged.cells += _appendix_heads() + appendix
     for key in ("papermill", "widgets", "jupytext"):
         merged.metadata.pop(key, None)
     merged.metadata["title"] = params.get("title") or TITLE
     return merged
+
+
+#: Cells tagged ``appendix`` leave the main text for the appendices at the end of the report.
+APPENDIX_TAG = "appendix"
+
+
+def _appendix_heads() -> list:
+    """The "Appendices" heading once per language, on a new page."""
+    import nbformat
+
+    return [nbformat.v4.new_markdown_cell(f"# {i18n.t('Appendices', language)}",
+                                          metadata={"tags": [f"lang-{language}", "page-break", "appendix-head"]})
+            for language in i18n.LANGUAGES]
+
+
+_FLOAT_DEF = re.compile(r"\{(fig|tab):([\w.-]+)\}")
+_FLOAT_REF = re.compile(r"\{@(fig|tab):([\w.-]+)\}")
+_FLOAT_WORDS = {"fig": "Figure", "tab": "Table"}
+
+
+def _float_texts(doc):
+    """Every text of the document a reader sees, in order, as (container, key): markdown cells'
+    sources and the markdown/HTML outputs of code cells."""
+    for cell in doc.cells:
+        if cell.cell_type == "markdown":
+            yield cell, "source"
+        elif cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                for mime in ("text/markdown", "text/html"):
+                    if mime in out.get("data", {}):
+                        yield out["data"], mime
+
+
+def number_floats(doc, language: str = "en"):
+    """Number the captioned figures and tables of one language's document in reading order:
+    ``{fig:key}`` at a caption's start becomes "**Figure 3.**", ``{@fig:key}`` in the text
+    "Figure 3" (in Turkish "Şekil 3"). A reference to a caption that does not exist, or a key
+    captioned twice, is an error: a report must not point at the wrong figure."""
+    doc = copy.deepcopy(doc)
+    numbers: dict[tuple[str, str], int] = {}
+    counts = {"fig": 0, "tab": 0}
+    for holder, key in _float_texts(doc):
+        text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+        for kind, name in _FLOAT_DEF.findall(text):
+            if (kind, name) in numbers:
+                raise FerError(f"{kind}:{name} is captioned twice in the report")
+            counts[kind] += 1
+            numbers[(kind, name)] = counts[kind]
+
+    def word(kind: str) -> str:
+        return i18n.t(_FLOAT_WORDS[kind], language)
+
+    def ref(m):
+        if (m.group(1), m.group(2)) not in numbers:
+            raise FerError(f"the report refers to {m.group(1)}:{m.group(2)}, which no caption defines")
+        return f"{word(m.group(1))} {numbers[(m.group(1), m.group(2))]}"
+
+    for holder, key in _float_texts(doc):
+        text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+        bold = (lambda s: f"<strong>{s}</strong>") if key == "text/html" else (lambda s: f"**{s}**")
+        text = _FLOAT_REF.sub(ref, text)
+        text = _FLOAT_DEF.sub(lambda m: bold(f"{word(m.group(1))} {numbers[(m.group(1), m.group(2))]}."), text)
+        holder[key] = text
+    return doc
 
 
 def _language_of(tags) -> str | None:
@@ -360,7 +429,7 @@ def _resources(assets: dict, language: str) -> dict:
 def render_html(nb, path: str | os.PathLike, assets: dict | None = None, language: str = "en") -> Path:
     """``report.html`` in ``language``: the merged notebook, code hidden, table of contents, everything inlined."""
     assets = assets or load_assets()
-    doc = report_notebook(language_notebook(nb, language))
+    doc = number_floats(report_notebook(language_notebook(nb, language)), language)
     body, _ = _exporter("report", language).from_notebook_node(doc, resources=_resources(assets, language))
     return write_text(path, add_toc(body, i18n.t("Contents", language)))
 
@@ -368,7 +437,7 @@ def render_html(nb, path: str | os.PathLike, assets: dict | None = None, languag
 def render_slides(nb, path: str | os.PathLike, assets: dict | None = None, language: str = "en") -> Path:
     """``slides.html`` in ``language``: reveal.js slides of the cells with ``slideshow`` metadata, everything inlined."""
     assets = assets or load_assets()
-    deck = slides_notebook(language_notebook(nb, language))
+    deck = number_floats(slides_notebook(language_notebook(nb, language)), language)
     body, _ = _exporter("slides", language).from_notebook_node(deck, resources=_resources(assets, language))
     return write_text(path, body)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -248,6 +249,38 @@ def compare_to_noise(table: pd.DataFrame, record: dict, metric: str = "val_accur
     out = pd.DataFrame(rows, columns=["variant", "changes", metric, "difference", "noise", "verdict"])
     out.attrs.update(seed_mean=mean, seed_std=std, seeds=seeds, k=k)
     return out
+
+
+def recipe_table(table: pd.DataFrame, record: dict) -> pd.DataFrame:
+    """The finished runs of a sweep as recipes, best first on validation: variants that change
+    nothing but the seed are one recipe. Two runs with the same changes and the same seed stay
+    apart (a variant that names a teacher folder whose model was later replaced reads the same as
+    an earlier one, yet trained on another teacher). Columns: recipe (its runs' names), changes
+    (without the seed), seeds, val/test accuracy (mean over the seeds) and the validation standard
+    deviation where there are two seeds or more."""
+    variants = record.get("variants") or {}
+    finished = table[table["status"] == "finished"]
+    groups: list[tuple[str, set, list]] = []  # (changes without the seed, seeds, runs)
+    for _, run in finished.iterrows():
+        changes = dict(variants.get(run["variant"]) or {})
+        seed = changes.pop("seed", changes.pop("training.seed", None))
+        key = repr(sorted(changes.items()))
+        group = next((g for g in groups if g[0] == key and seed not in g[1]), None)
+        if group is None:
+            group = (key, set(), [])
+            groups.append(group)
+        group[1].add(seed)
+        group[2].append(run)
+    rows = []
+    for _, _, group in groups:
+        g = pd.DataFrame(group)
+        changes = re.sub(r"(^|, )seed=\d+", "", str(g["changes"].iloc[0])).strip(", ")
+        rows.append({"recipe": ", ".join(g["variant"]), "changes": changes, "seeds": len(g),
+                     "val_accuracy": g["val_accuracy"].astype(float).mean(),
+                     "val_sd": g["val_accuracy"].astype(float).std(ddof=1) if len(g) > 1 else np.nan,
+                     "test_accuracy": g["test_accuracy"].astype(float).mean()})
+    out = pd.DataFrame(rows, columns=["recipe", "changes", "seeds", "val_accuracy", "val_sd", "test_accuracy"])
+    return out.sort_values("val_accuracy", ascending=False, ignore_index=True)
 
 
 def recall_table(folder: str | os.PathLike, table: pd.DataFrame, split: str = "validation") -> pd.DataFrame:

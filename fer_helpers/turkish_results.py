@@ -14,6 +14,8 @@ import functools
 import re
 from typing import NamedTuple
 
+import pandas as pd
+
 from . import i18n
 
 
@@ -197,3 +199,118 @@ def _number(text: str) -> str:
     if not all(_NUMBER.fullmatch(part) for part in parts):
         return text
     return "-".join(i18n.number_text(part, "tr") for part in parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same text as a reader's blocks: prose and tables
+
+def benchmark_blocks(text: str, language: str = "en") -> list:
+    """A benchmark's result text in ``language`` as what a paper shows: paragraphs of prose
+    (``str``, markdown) and its fixed-width tables as ``pandas.DataFrame`` (a markdown table stays
+    markdown). The tables are found and cut into columns in the English text, where their first
+    words are known (``i18n.BENCHMARK_TABLE_STARTS``), then their headers and cells translated one
+    by one; prose comes from ``benchmark_text``, whose lines match the English ones one for one."""
+    english, shown = text.splitlines(), benchmark_text(text, language).splitlines()
+    blocks: list = []
+    prose: list[str] = []
+
+    def flush():
+        if prose:
+            blocks.append(" ".join(prose))
+            prose.clear()
+
+    i = 0
+    while i < len(english):
+        line = english[i]
+        if not line.strip():
+            flush()
+            i += 1
+        elif line.lstrip().startswith("|"):
+            end = i
+            while end < len(english) and english[end].lstrip().startswith("|"):
+                end += 1
+            flush()
+            blocks.append("\n".join(ln.strip() for ln in shown[i:end]))
+            i = end
+        elif _is_table_header(line):
+            end = i + 1
+            while (end < len(english) and english[end].strip() and _prose_line(english[end]) is None
+                   and not _is_table_header(english[end])):
+                end += 1
+            flush()
+            blocks.append(_frame_in(fixed_width_frame(english[i:end]), language))
+            i = end
+        elif re.match(r"\d+\. ", line):  # a numbered table's title: a paragraph of its own, in bold
+            flush()
+            blocks.append(f"**{shown[i].strip()}**")
+            i += 1
+        else:  # a note: a paragraph of its own, its indented lines going on with it
+            if not line[:1].isspace():
+                flush()
+            prose.append(shown[i].strip())
+            i += 1
+    flush()
+    return blocks
+
+
+def _frame_in(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """A benchmark table's headers and cells in ``language`` (``KeyError`` for a header with no Turkish)."""
+    if language == "en":
+        return frame
+
+    def header(text: str) -> str:
+        if not text or re.fullmatch(r"\d+(?:x\d+)?", text):
+            return text
+        if text in i18n.BENCHMARK_WORDS_TR:
+            return _word(text)
+        name, sizes = re.fullmatch(r"(.+?)((?: \d+(?:x\d+)?)*)", text).groups()
+        return _word(name) + sizes
+
+    def cell(text: str) -> str:
+        return i18n.BENCHMARK_WORDS_TR.get(text, _number(_units(text)))
+
+    return frame.rename(columns=header).apply(lambda column: column.map(cell))
+
+
+def fixed_width_frame(rows: list[str]) -> pd.DataFrame:
+    """A fixed-width table (header, then rows) as a DataFrame of strings. Columns are split where
+    every row is blank and the value rows leave a gap of two or more: a header of two words over a
+    number ("recall %") stays one column, and a description with single spaces stays one cell."""
+    indent = min(len(r) - len(r.lstrip()) for r in rows if r.strip())
+    rows = [r[indent:] for r in rows]
+    width = max(len(r) for r in rows)
+    rows = [r.ljust(width) for r in rows]
+    blank_all = [all(r[p] == " " for r in rows) for p in range(width)]
+    values = rows[1:] or rows
+    blank_values = [all(r[p] == " " for r in values) for p in range(width)]
+    wide = [False] * width  # inside a run of two or more positions blank in every value row
+    p = 0
+    while p < width:
+        if blank_values[p]:
+            q = p
+            while q < width and blank_values[q]:
+                q += 1
+            if q - p >= 2 or p == 0:
+                wide[p:q] = [True] * (q - p)
+            p = q
+        else:
+            p += 1
+    cuts, p = [], 0
+    while p < width:
+        if blank_all[p] and wide[p]:
+            q = p
+            while q < width and blank_all[q] and wide[q]:
+                q += 1
+            cuts.append((p, q))
+            p = q
+        else:
+            p += 1
+    edges = [0] + [q for _, q in cuts if q < width]
+    starts_ends = [(start, next((p for p, _ in cuts if p >= start and p > 0), width)) for start in edges]
+    table = [[r[a:b].strip() for a, b in starts_ends] for r in rows]
+    header, body = table[0], table[1:]
+    for k in range(len(header) - 1):  # a header word over no values belongs to the next column ("measured on")
+        if header[k] and not any(row[k] for row in body):
+            header[k + 1], header[k] = f"{header[k]} {header[k + 1]}".strip(), ""
+    keep = [k for k in range(len(header)) if header[k] or any(row[k] for row in body)]
+    return pd.DataFrame([[row[k] for k in keep] for row in body], columns=[header[k] for k in keep])

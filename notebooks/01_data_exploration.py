@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -62,6 +62,8 @@
 # the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
 
+from fer_helpers.params import use_profile
+
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
 model_dir: Optional[str] = "models/default"   # the model folder reported on (02 trains into it if train)
@@ -78,6 +80,10 @@ author: str = ""                              # title block: author(s)
 course: str = ""                              # title block: course
 instructor: str = ""                          # title block: instructor
 date: str = ""                                # title block: date as written
+
+# FER_PROFILE=smoke (or full, or a params file) replaces the defaults above with that profile's
+# values; papermill's -p and -f values, injected after this cell, still win.
+use_profile(globals(), env="FER_PROFILE")
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -100,7 +106,6 @@ from fer_helpers.i18n import t
 plots.set_style()
 figures = Path(output_dir) / "figures"
 ds = data.load_dataset(data_dir)
-print(ds)
 
 # %% [markdown] tags=["lang-en"]
 # # Data
@@ -148,6 +153,12 @@ print(ds)
 # beş etiketleyicinin nötr, dördünün üzgün dediği bir yüz modele tam da bu belirsizliği öğretir.
 # Değerlendirme her zaman çoğunluk etiketini kullanır.
 
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:protocol} Images per split, and how many the FER+ majority protocol keeps.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:protocol} Bölüm başına görüntüler ve FER+ çoğunluk protokolünün tuttukları.
+
 # %%
 kept = {s: len(ds.split(s, labels="majority")[1]) for s in ds.splits}
 total = {s: len(ds.votes(s)) for s in ds.splits}
@@ -171,6 +182,12 @@ i18n.display_each(lambda lang: pd.DataFrame(
 i18n.display_each(lambda lang: plots.plot_label_protocol(ds.votes("train"), ds.classes, seed=seed, language=lang),
                   save=figures / "label_protocol.png")
 
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:votes} The annotators' votes: how often each class wins a majority, and how clear it is.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:votes} Etiketleyicilerin oyları: her sınıf ne sıklıkla çoğunluğu alıyor ve ne kadar açık.
+
 # %% [markdown] tags=["lang-en"]
 # Agreement differs a lot between classes: happiness and surprise are usually near-unanimous,
 # while contempt, disgust and fear rarely reach a clear majority. Where people disagree, no model
@@ -181,7 +198,8 @@ i18n.display_each(lambda lang: plots.plot_label_protocol(ds.votes("train"), ds.c
 # FER+ is strongly imbalanced. Neutral and happiness make up more than half of the images;
 # contempt and disgust have little more than a hundred training images each. Accuracy alone
 # therefore flatters a model that ignores the rare classes, which is why the evaluation also
-# reports **macro F1** (every class counts equally) and why training weights the rare classes up.
+# reports **macro F1** (every class counts equally) and why training weights the rare classes up
+# ({@fig:balance}; the counts are in {@tab:balance} in the appendix).
 
 # %% [markdown] tags=["lang-tr"]
 # Uzlaşma sınıftan sınıfa çok değişir: mutluluk ve şaşkınlıkta oylar genellikle neredeyse
@@ -194,9 +212,19 @@ i18n.display_each(lambda lang: plots.plot_label_protocol(ds.votes("train"), ds.c
 # iğrenmenin her birinde yüzün biraz üzerinde eğitim görüntüsü vardır. Bu yüzden doğruluk tek
 # başına nadir sınıfları görmezden gelen bir modeli olduğundan iyi gösterir; değerlendirme bu
 # nedenle **makro F1**'i de (her sınıf eşit sayılır) verir ve eğitim nadir sınıflara daha çok
-# ağırlık verir.
+# ağırlık verir ({@fig:balance}; sayılar ekteki {@tab:balance} içinde).
 
-# %%
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# ## Images per class
+#
+# {tab:balance} Images per class and split under the FER+ majority protocol.
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# ## Sınıf başına görüntüler
+#
+# {tab:balance} FER+ çoğunluk protokolüne göre sınıf ve bölüm başına görüntüler.
+
+# %% tags=["appendix"]
 counts = ds.counts()
 table = counts.pivot_table(index="class", columns="split", values="majority", aggfunc="sum", sort=False)
 table = table.loc[ds.classes + ["excluded by protocol"], ds.splits]
@@ -214,17 +242,23 @@ i18n.display_each(lambda lang: table.rename(index=lambda c: t(c, lang) if c == "
 # %% slideshow={"slide_type": "-"}
 i18n.display_each(lambda lang: plots.plot_class_balance(counts, language=lang), save=figures / "class_balance.png")
 
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:balance} Images per class in each split (majority labels).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:balance} Her bölümde sınıf başına görüntü (çoğunluk etiketleri).
+
 # %% [markdown] tags=["lang-en"]
 # ## What the faces look like
 #
-# Random training faces per class (in brackets: the class size under the majority protocol). The
+# Random training faces per class ({@fig:samples}; in brackets: the class size under the majority protocol). The
 # crops are centred and roughly aligned, but pose, lighting, age, occlusion (hands, glasses,
 # watermarks) and image quality vary widely; a few are drawings that slipped past the annotators.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Yüzler neye benziyor
 #
-# Sınıf başına rastgele eğitim yüzleri (parantez içinde: çoğunluk protokolüne göre sınıf
+# Sınıf başına rastgele eğitim yüzleri ({@fig:samples}; parantez içinde: çoğunluk protokolüne göre sınıf
 # büyüklüğü). Kırpıntılar ortalanmış ve kabaca hizalanmıştır; ama poz, ışık, yaş, örtülme (el,
 # gözlük, filigran) ve görüntü kalitesi çok değişir; birkaçı etiketleyicilerin gözünden kaçmış
 # çizimlerdir.
@@ -235,24 +269,36 @@ i18n.display_each(lambda lang: plots.plot_samples_per_class(x_train, y_train, ds
                                                             language=lang),
                   save=figures / "samples_per_class.png")
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:samples} Eight random training faces of each class.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:samples} Her sınıftan sekiz rastgele eğitim yüzü.
+
+# %% [markdown] tags=["lang-en", "appendix"]
 # ## Pixel statistics
 #
 # If the splits came from different distributions (brighter, more contrast), a test score would
 # measure that shift rather than the model. The intensity histograms and the mean faces of the
 # three splits are practically the same, as expected for a random split of one collection.
 
-# %% [markdown] tags=["lang-tr"]
+# %% [markdown] tags=["lang-tr", "appendix"]
 # ## Piksel istatistikleri
 #
 # Bölümler farklı dağılımlardan gelseydi (daha parlak, daha kontrastlı), test puanı modeli değil bu
 # farkı ölçerdi. Üç bölümün yoğunluk histogramları ve ortalama yüzleri, tek bir koleksiyonun
 # rastgele bölünmesinden beklendiği gibi, neredeyse aynıdır.
 
-# %%
+# %% tags=["appendix"]
 i18n.display_each(lambda lang: plots.plot_pixel_stats({s: ds.split(s, labels="votes")[0] for s in ds.splits},
                                                        language=lang),
                   save=figures / "pixel_stats.png")
+
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# {fig:pixels} Pixel intensities and mean faces of the three splits.
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# {fig:pixels} Üç bölümün piksel yoğunlukları ve ortalama yüzleri.
 
 # %% [markdown] tags=["lang-en"]
 # ## Duplicates across splits
@@ -272,31 +318,45 @@ i18n.display_each(lambda lang: plots.plot_pixel_stats({s: ds.split(s, labels="vo
 
 # %%
 dup = ds.duplicates()
+copies = {s: ds.copies_in(s) for s in ("valid", "test")}  # faces kept by the protocol with a copy in training
 duplicates_text = {
-    "en": "**{groups}** groups of identical images ({images} images); **{across}** groups span more than one split.",
-    "tr": "**{groups}** özdeş görüntü grubu ({images} görüntü); **{across}** grup birden fazla bölüme yayılıyor.",
+    "en": "**{groups}** groups of identical images ({images} images); **{across}** groups span more than one split. "
+          "Of the faces the protocol keeps, **{test}** of the {n_test} test faces ({test_share}) and **{valid}** of the "
+          "{n_valid} validation faces ({valid_share}) have an exact copy in the training set. The Results chapter "
+          "gives the test accuracy without them too.",
+    "tr": "**{groups}** özdeş görüntü grubu ({images} görüntü); **{across}** grup birden fazla bölüme yayılıyor. "
+          "Protokolün tuttuğu yüzlerden {n_test} test yüzünün **{test}** tanesinin ({test_share}) ve {n_valid} "
+          "doğrulama yüzünün **{valid}** tanesinin ({valid_share}) eğitim kümesinde birebir kopyası var. Sonuçlar "
+          "bölümü test doğruluğunu onlarsız da verir.",
 }
 i18n.display_each(lambda lang: Markdown(duplicates_text[lang].format(
     groups=i18n.num(dup["groups"], lang), images=i18n.num(dup["images_in_groups"], lang),
-    across=i18n.num(dup["across_splits"], lang))))
+    across=i18n.num(dup["across_splits"], lang),
+    **{f"{key}{suffix}": value for s, key in (("test", "test"), ("valid", "valid")) for suffix, value in (
+        ("", i18n.num(int(copies[s].sum()), lang)), ("_share", i18n.pct(copies[s].mean(), lang, 1)))},
+    n_test=i18n.num(len(copies["test"]), lang), n_valid=i18n.num(len(copies["valid"]), lang))))
 
 # %% [markdown] tags=["lang-en"]
 # ## Augmentation
 #
 # With 28,000 training faces a CNN memorises quickly. Augmentation shows it a slightly different
 # face every epoch: mirror images, small rotations, shifts and zooms, brightness and contrast
-# changes, all of which keep the expression's meaning. They are layers of the model, active only
-# while training, so the saved model needs no preprocessing code. Below, real training faces (top
-# row) and three random draws of the default augmentation.
+# changes, all of which keep the expression's meaning. They are applied only while training (by
+# the input pipeline for the shipped model), so the saved model needs no preprocessing code.
+# {@fig:augmentation} shows real training faces and three random draws of the default augmentation.
+# The pixel statistics of the three splits, in the appendix ({@fig:pixels}), are practically the
+# same, as expected for a random split of one collection.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Veri çoğaltma
 #
 # 28.000 eğitim yüzüyle bir CNN hızla ezberler. Veri çoğaltma ona her epokta biraz farklı bir yüz
 # gösterir: ayna görüntüsü, küçük döndürme, kaydırma ve yakınlaştırma, parlaklık ve kontrast
-# değişimi; hepsi ifadenin anlamını korur. Bunlar modelin yalnızca eğitimde etkin olan
-# katmanlarıdır; kaydedilen model ön işleme kodu gerektirmez. Aşağıda gerçek eğitim yüzleri (üst
-# satır) ve varsayılan çoğaltmanın üç rastgele çekilişi.
+# değişimi; hepsi ifadenin anlamını korur. Yalnızca eğitimde uygulanırlar (projeyle gelen modelde
+# girdi hattı uygular); kaydedilen model ön işleme kodu gerektirmez. {@fig:augmentation} gerçek
+# eğitim yüzlerini ve varsayılan çoğaltmanın üç rastgele çekilişini gösterir. Üç bölümün piksel
+# istatistikleri, ekte ({@fig:pixels}), tek bir koleksiyonun rastgele bölünmesinden beklendiği
+# gibi, neredeyse aynıdır.
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Augmentation: a slightly different face every epoch
@@ -309,12 +369,19 @@ aug_model = model.build(training.get("model", "default"), augment=training.get("
 i18n.display_each(lambda lang: plots.plot_augmentation(aug_model, x_train, n=8, seed=seed, language=lang),
                   save=figures / "augmentation.png")
 
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:augmentation} Real training faces (top row) and three random draws of the default augmentation.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:augmentation} Gerçek eğitim yüzleri (üst satır) ve varsayılan çoğaltmanın üç rastgele çekilişi.
+
 # %% [markdown] tags=["lang-en"]
 # **In short**: a small, noisy, imbalanced data set of tiny faces. The FER+ votes fix much of the
 # label noise and define which images count; the imbalance asks for class weights and macro F1; the
-# cross-split duplicates are few and reported, not removed.
+# cross-split duplicates are reported, not removed, and the test figures are also given without them.
 
 # %% [markdown] tags=["lang-tr"]
 # **Özetle**: küçük yüzlerden oluşan küçük, gürültülü ve dengesiz bir veri seti. FER+ oyları etiket
 # gürültüsünün çoğunu giderir ve hangi görüntülerin sayılacağını belirler; dengesizlik sınıf
-# ağırlıkları ve makro F1 gerektirir; bölümler arası kopyalar azdır ve silinmez, raporlanır.
+# ağırlıkları ve makro F1 gerektirir; bölümler arası kopyalar silinmez, raporlanır ve test sonuçları
+# onlarsız da verilir.

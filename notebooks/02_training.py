@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,8 +14,9 @@
 # The model is a plain VGG-style CNN [3] sized for a CPU: four blocks of two 3 x 3 convolutions
 # (batch normalisation, ReLU), each block followed by max pooling and dropout, then one dense layer
 # and an 8-way softmax. Its shape follows Microsoft's FER+ baseline, VGG13 [2] (85.1% test accuracy
-# at 64 x 64 pixels), at a quarter of its width, so that it trains in about an hour and a half on
-# two CPU cores. The rescaling of pixels is its first layer: the model takes raw 0-255 faces and
+# at 64 x 64 pixels), narrowed so that it trains in hours on two CPU cores: the first generation
+# has a quarter of VGG13's width (32 to 256 channels), the shipped model 1.5 times that
+# ({@tab:blocks}). The rescaling of pixels is its first layer: the model takes raw 0-255 faces and
 # returns probabilities; nothing else is needed to use it.
 #
 # How it learns (the `training` section of the params file):
@@ -46,8 +47,9 @@
 # Model, bir işlemciye göre boyutlandırılmış sade bir VGG tarzı CNN'dir [3]: iki 3 x 3 evrişimden
 # (toplu normalizasyon, ReLU) oluşan dört blok, her bloğun ardından maksimum havuzlama ve dropout,
 # sonra tek bir yoğun katman ve 8 yollu softmax. Biçimi Microsoft'un FER+ temel modeli VGG13'ü [2]
-# (64 x 64 pikselde %85,1 test doğruluğu) dörtte bir genişlikte izler; böylece iki işlemci
-# çekirdeğinde yaklaşık bir buçuk saatte eğitilir. Piksellerin ölçeklenmesi ilk katmanıdır: model
+# (64 x 64 pikselde %85,1 test doğruluğu) izler, ama iki işlemci çekirdeğinde saatler içinde
+# eğitilsin diye daraltılmıştır: birinci kuşak VGG13'ün dörtte bir genişliğindedir (32 ile 256
+# kanal), projeyle gelen model bunun 1,5 katı ({@tab:blocks}). Piksellerin ölçeklenmesi ilk katmanıdır: model
 # ham 0-255 yüzler alır ve olasılıklar döndürür; kullanmak için başka bir şey gerekmez.
 #
 # Nasıl öğrendiği (parametre dosyasının `training` bölümü):
@@ -76,6 +78,8 @@
 # the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
 
+from fer_helpers.params import use_profile
+
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
 model_dir: Optional[str] = "models/default"   # the model folder reported on (trained into if train)
@@ -93,6 +97,10 @@ author: str = ""                              # title block: author(s)
 course: str = ""                              # title block: course
 instructor: str = ""                          # title block: instructor
 date: str = ""                                # title block: date as written
+
+# FER_PROFILE=smoke (or full, or a params file) replaces the defaults above with that profile's
+# values; papermill's -p and -f values, injected after this cell, still win.
+use_profile(globals(), env="FER_PROFILE")
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -119,7 +127,7 @@ plots.set_style()
 figures = Path(output_dir) / "figures"
 model_path = Path(model_dir)
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "remove"]
 # ## Training
 #
 # With `train: true` the next cell trains a fresh model into the model folder (the smoke profile
@@ -128,7 +136,7 @@ model_path = Path(model_dir)
 # its best one in `models/default`, trained with `notebooks/params/full.yaml` and `model: wide`
 # (its `params.yaml` below says exactly how).
 
-# %% [markdown] tags=["lang-tr"]
+# %% [markdown] tags=["lang-tr", "remove"]
 # ## Eğitim
 #
 # `train: true` ile sonraki hücre model klasörüne yeni bir model eğitir (smoke profili bunu küçük bir
@@ -140,8 +148,6 @@ model_path = Path(model_dir)
 # %%
 if train:
     fit({"training": training, "seed": seed}, data_dir=data_dir, out_dir=model_path, resume=resume, verbose=2)
-else:
-    print(f"train is false: reporting on the model in {paper.report_path(model_path, output_dir)}")
 
 # %%
 net, classes = model.load_model_dir(model_path)
@@ -151,14 +157,20 @@ trained_with = yaml.safe_load((model_path / "params.yaml").read_text())["trainin
 # %% [markdown] tags=["lang-en"]
 # ## The network, block by block
 #
-# One row per block (the layer-by-layer listing is in the appendix). `aug` layers, in a network that
+# One row per block ({@tab:blocks}; the layer-by-layer listing is in the appendix). `aug` layers, in a network that
 # augments its own input, are active only while training; `rescale` maps 0-255 to 0-1.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Blok blok ağ
 #
-# Her blok bir satır (katman katman liste ektedir). Kendi girdisini çoğaltan bir ağda `aug`
+# Her blok bir satır ({@tab:blocks}; katman katman liste ektedir). Kendi girdisini çoğaltan bir ağda `aug`
 # katmanları yalnızca eğitimde etkindir; `rescale` 0-255 aralığını 0-1'e taşır.
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:blocks} The evaluated network, block by block.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:blocks} Değerlendirilen ağ, blok blok.
 
 # %%
 i18n.display_each(lambda lang: paper.model_blocks(net, lang).style.hide(axis="index")
@@ -188,14 +200,18 @@ i18n.display_each(lambda lang: Markdown(model_text[lang].format(
     how=how[lang], params=i18n.num(net.count_params(), lang), images=i18n.num(run["train_images"], lang),
     epochs=run["epochs_run"], minutes=i18n.num(run["wall_seconds"] / 60, lang), cores=run["machine"]["cpu_count"])))
 
-# %% [markdown] tags=["lang-en"]
-# The parameters the model was trained with (its `params.yaml`):
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# ## Training parameters
+#
+# {tab:params} The parameters the evaluated model was trained with (its `params.yaml`).
 
-# %% [markdown] tags=["lang-tr"]
-# Modelin eğitildiği parametreler (`params.yaml` dosyası):
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# ## Eğitim parametreleri
+#
+# {tab:params} Değerlendirilen modelin eğitildiği parametreler (`params.yaml` dosyası).
 
-# %%
-i18n.display_each(lambda lang: pd.Series(trained_with, name=t("value", lang)).astype(str).to_frame())
+# %% tags=["appendix"]
+i18n.display_each(lambda lang: paper.params_table(trained_with, lang))
 
 # %% [markdown] tags=["lang-en"]
 # ## Learning curves
@@ -203,7 +219,8 @@ i18n.display_each(lambda lang: pd.Series(trained_with, name=t("value", lang)).as
 # Training accuracy is measured on augmented faces with dropout active, so it sits below the
 # validation accuracy for most of the run; what matters is that the validation curves rise and then
 # flatten. A validation loss that climbs while accuracy still improves is the model growing
-# over-confident, which the calibration section picks up. The dotted line marks the epoch kept.
+# over-confident, which the calibration section picks up ({@fig:history}; the dotted line marks the
+# epoch kept).
 
 # %% [markdown] tags=["lang-tr"]
 # ## Öğrenme eğrileri
@@ -211,7 +228,8 @@ i18n.display_each(lambda lang: pd.Series(trained_with, name=t("value", lang)).as
 # Eğitim doğruluğu, çoğaltılmış yüzlerde ve dropout etkinken ölçülür; bu yüzden çalıştırmanın
 # çoğunda doğrulama doğruluğunun altında kalır. Önemli olan, doğrulama eğrilerinin yükselip
 # düzleşmesidir. Doğruluk artarken yükselen bir doğrulama kaybı, modelin aşırı özgüvenli hale
-# geldiğini gösterir; kalibrasyon bölümü bunu yakalar. Noktalı çizgi tutulan epoku işaretler.
+# geldiğini gösterir; kalibrasyon bölümü bunu yakalar ({@fig:history}; noktalı çizgi tutulan epoku
+# işaretler).
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Learning curves: validation rises, then flattens
@@ -222,3 +240,9 @@ i18n.display_each(lambda lang: pd.Series(trained_with, name=t("value", lang)).as
 # %% slideshow={"slide_type": "-"}
 history = pd.read_csv(model_path / "history.csv")
 i18n.display_each(lambda lang: plots.plot_history(history, language=lang), save=figures / "history.png")
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:history} Accuracy, loss and learning rate of the evaluated model over its training epochs.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:history} Değerlendirilen modelin eğitim epokları boyunca doğruluğu, kaybı ve öğrenme oranı.

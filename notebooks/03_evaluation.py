@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,6 +32,8 @@
 # the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
 
+from fer_helpers.params import use_profile
+
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
 model_dir: Optional[str] = "models/default"   # the model folder evaluated
@@ -48,6 +50,10 @@ author: str = ""                              # title block: author(s)
 course: str = ""                              # title block: course
 instructor: str = ""                          # title block: instructor
 date: str = ""                                # title block: date as written
+
+# FER_PROFILE=smoke (or full, or a params file) replaces the defaults above with that profile's
+# values; papermill's -p and -f values, injected after this cell, still win.
+use_profile(globals(), env="FER_PROFILE")
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -67,6 +73,7 @@ from IPython.display import Image, Markdown
 
 from fer_helpers import data, evaluation, i18n, model, paper, plots, turkish_results
 from fer_helpers.i18n import t
+from fer_helpers.metrics import proportion_interval
 
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no tf.function retracing notes among the results
 plots.set_style()
@@ -104,18 +111,40 @@ i18n.display_each(lambda lang: Markdown(headline_text[lang].format(
 
 # %% slideshow={"slide_type": "-"}
 results_text = {
-    "en": "**Test accuracy: {acc:.2f}%** on {n} test images{subset}; macro F1 {f1}, weighted F1 {wf1}.",
-    "tr": "{n} test görüntüsünde{subset} **test doğruluğu: %{acc_tr}**; makro F1 {f1}, ağırlıklı F1 {wf1}.",
+    "en": "**Test accuracy: {acc:.2f}%** on {n} test images{subset} (95% interval {lo}-{hi}, Wilson); "
+          "macro F1 {f1}, weighted F1 {wf1}. {copies} of these faces ({copies_share}) have an exact copy in the "
+          "training set; on the other {rest} the accuracy is {acc_rest} (95% interval {lo_rest}-{hi_rest}).",
+    "tr": "{n} test görüntüsünde{subset} **test doğruluğu: %{acc_tr}** (%95 aralığı {lo}-{hi}, Wilson); makro F1 "
+          "{f1}, ağırlıklı F1 {wf1}. Bu yüzlerin {copies} tanesinin ({copies_share}) eğitim kümesinde birebir "
+          "kopyası var; diğer {rest} yüzde doğruluk {acc_rest} (%95 aralığı {lo_rest}-{hi_rest}).",
 }
 subset_note = {"en": " (a random subset, seed {seed})", "tr": " (rastgele bir alt küme, tohum {seed})"}
 references = {lang: paper.references_table(result, lang) for lang in i18n.LANGUAGES}
+# the test faces that have a copy in training (same pixels), in the order of x_test
+all_copies = data.load_dataset(data_dir).copies_in("test")
+copies = data.seeded_subset(all_copies, all_copies, eval_subset, seed)[0]
+correct = probs.argmax(axis=1) == y_test
+interval = proportion_interval(correct.sum(), len(correct))
+interval_rest = proportion_interval(correct[~copies].sum(), (~copies).sum())
 i18n.display_each(lambda lang: [
     Markdown(results_text[lang].format(
         acc=100 * result["accuracy"], acc_tr=i18n.num(100 * result["accuracy"], lang, 2), n=i18n.num(result["n"], lang),
         subset=subset_note[lang].format(seed=seed) if eval_subset else "",
-        f1=i18n.num(result["macro_f1"], lang, 3), wf1=i18n.num(result["weighted_f1"], lang, 3))),
+        lo=i18n.pct(interval[0], lang, 1), hi=i18n.pct(interval[1], lang, 1),
+        f1=i18n.num(result["macro_f1"], lang, 3), wf1=i18n.num(result["weighted_f1"], lang, 3),
+        copies=i18n.num(int(copies.sum()), lang), copies_share=i18n.pct(copies.mean(), lang, 1),
+        rest=i18n.num(int((~copies).sum()), lang), acc_rest=i18n.pct(correct[~copies].mean(), lang, 2),
+        lo_rest=i18n.pct(interval_rest[0], lang, 1), hi_rest=i18n.pct(interval_rest[1], lang, 1))),
     plots.plot_metrics_vs_references(references[lang], language=lang)])
 _ = plots.save_figure(plots.plot_metrics_vs_references(references["en"]), figures / "metrics_vs_references.png")
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:references} Test accuracy of this study's model beside published figures; only those on the
+# same protocol (FER+ test, 8 classes, majority labels) are comparable.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:references} Bu çalışmanın modelinin test doğruluğu ve yayımlanmış sonuçlar; yalnızca aynı
+# protokoldekiler (FER+ test, 8 sınıf, çoğunluk etiketleri) karşılaştırılabilir.
 
 # %% [markdown] tags=["lang-en"]
 # Only figures measured the way ours is can be compared: FER+ test, 8 classes, majority labels.
@@ -125,7 +154,10 @@ _ = plots.save_figure(plots.plot_metrics_vs_references(references["en"]), figure
 # (7 classes); the `fer` package ships a model of that kind, which we measured here on FER+ test with
 # its 7 classes (contempt left out, 3,122 faces: 67.5%, `python benchmarks/engine.py --reference ...`);
 # the seed project's 71.8% was measured on its own copy of FER2013 with its own split. Only accuracy
-# exists for all of them; the other columns are ours.
+# exists for all of them; the other columns are ours ({@fig:references}, {@tab:references}).
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:references} Test accuracy against published figures, each with its protocol.
 
 # %% [markdown] tags=["lang-tr"]
 # Yalnızca bizimle aynı biçimde ölçülmüş sonuçlar karşılaştırılabilir: FER+ test, 8 sınıf,
@@ -136,7 +168,10 @@ _ = plots.save_figure(plots.plot_metrics_vs_references(references["en"]), figure
 # burada FER+ testinde kendi 7 sınıfıyla ölçtük (küçümseme dışarıda, 3.122 yüz: %67,5,
 # `python benchmarks/engine.py --reference ...`); başlangıç projesinin %71,8'i kendi FER2013
 # kopyasında, kendi bölümlemesiyle ölçülmüştür. Hepsi için yalnızca doğruluk vardır; diğer sütunlar
-# bizimdir.
+# bizimdir ({@fig:references}, {@tab:references}).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:references} Test doğruluğu ve yayımlanmış sonuçlar, her biri kendi protokolüyle.
 
 # %%
 def metrics_row(m):
@@ -150,44 +185,74 @@ def references_with_metrics(lang):
     return table.style.hide(axis="index")
 
 
-i18n.display_each(references_with_metrics)
+interval_text = {"en": "Our test accuracy's 95% interval is {lo}-{hi}: {verdicts}.",
+                 "tr": "Test doğruluğumuzun %95 aralığı {lo}-{hi}: {verdicts}."}
+where_words = {"en": {"below": "{name}'s {acc} lies below it", "inside": "{name}'s {acc} lies inside it, "
+                      "a difference the test set's size cannot tell from chance", "above": "{name}'s {acc} lies above it"},
+               "tr": {"below": "{name} için {acc} bunun altında", "inside": "{name} için {acc} bunun içinde "
+                      "(test kümesinin büyüklüğü bu farkı şanstan ayıramaz)", "above": "{name} için {acc} bunun üstünde"}}
+
+
+def interval_verdicts(lang):
+    verdicts = []
+    for p in paper.PUBLISHED:
+        if p.comparable:
+            where = "below" if p.accuracy < interval[0] else "above" if p.accuracy > interval[1] else "inside"
+            verdicts.append(where_words[lang][where].format(name=t(p.name, lang), acc=i18n.pct(p.accuracy, lang)))
+    return Markdown(interval_text[lang].format(lo=i18n.pct(interval[0], lang, 1), hi=i18n.pct(interval[1], lang, 1),
+                                               verdicts="; ".join(verdicts)))
+
+
+i18n.display_each(lambda lang: [references_with_metrics(lang), interval_verdicts(lang)])
 
 # %% [markdown] tags=["lang-en"]
 # ## Per class
 #
 # Happiness, surprise and neutral are large and distinctive classes; contempt and disgust are tiny (a
 # few dozen test images), so their scores are both low and uncertain: one image more or less moves
-# them by several points.
+# them by several points ({@tab:perclass}, {@fig:confusion}).
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:perclass} Precision, recall (with its 95% Wilson interval) and F1 of each class on the test set;
+# support is the number of test faces.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Sınıf başına
 #
 # Mutluluk, şaşkınlık ve nötr büyük ve ayırt edici sınıflardır; küçümseme ve iğrenme çok küçüktür
 # (birkaç düzine test görüntüsü), bu yüzden puanları hem düşük hem belirsizdir: bir görüntü fazla ya
-# da eksik, onları birkaç puan oynatır.
+# da eksik, onları birkaç puan oynatır ({@tab:perclass}, {@fig:confusion}).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:perclass} Test kümesinde her sınıfın kesinliği, duyarlılığı (%95 Wilson aralığıyla) ve F1'i;
+# destek, test yüzü sayısıdır.
 
 # %%
 per_class = pd.DataFrame(result["per_class"]).T[["precision", "recall", "f1-score", "support"]]
-i18n.display_each(lambda lang: per_class.rename(
+# recall is k of n faces: its 95% Wilson interval says how little a rare class's figure is known
+recall_ci = {c: proportion_interval(round(r["recall"] * r["support"]), r["support"]) for c, r in per_class.iterrows()}
+i18n.display_each(lambda lang: per_class.assign(
+    interval=[f"{i18n.num(lo, lang, 2)}-{i18n.num(hi, lang, 2)}" for lo, hi in recall_ci.values()])
+    [["precision", "recall", "interval", "f1-score", "support"]].rename(
     index=lambda c: i18n.class_name(c, lang),
     columns={"precision": t("precision", lang), "recall": t("recall", lang), "f1-score": t("f1", lang),
-             "support": t("support", lang)}).style.format(i18n.formatter(".2f", lang)).format(i18n.formatter(".0f", lang), subset=[t("support", lang)]))
+             "support": t("support", lang), "interval": t("recall, 95% interval", lang)})
+    .style.format(i18n.formatter(".2f", lang), subset=[t(c, lang) for c in ("precision", "recall", "f1")])
+    .format(i18n.formatter(".0f", lang), subset=[t("support", lang)]))
 
 # %% [markdown] tags=["lang-en"]
-# ## Confusion matrices
+# ## Confusion matrix
 #
-# Counts show where most mistakes are made; the row-normalised matrix (each row sums to 1, the
-# diagonal is the recall of each class) shows how each class fares regardless of its size.
+# The row-normalised matrix ({@fig:confusion}: each row sums to 1, the diagonal is the recall of
+# each class) shows how each class fares regardless of its size; the counts are in the appendix
+# ({@fig:confusion-counts}).
 
 # %% [markdown] tags=["lang-tr"]
-# ## Karışıklık matrisleri
+# ## Karışıklık matrisi
 #
-# Sayılar hataların çoğunun nerede yapıldığını gösterir; satırları normalize edilmiş matris (her
-# satırın toplamı 1, köşegen her sınıfın duyarlılığı) her sınıfın büyüklüğünden bağımsız olarak
-# nasıl başardığını gösterir.
-
-# %%
-i18n.display_each(lambda lang: plots.plot_confusion(result["confusion"], classes, language=lang))
+# Satırları normalize edilmiş matris ({@fig:confusion}: her satırın toplamı 1, köşegen her sınıfın
+# duyarlılığı) her sınıfın büyüklüğünden bağımsız olarak nasıl başardığını gösterir; sayılar ektedir
+# ({@fig:confusion-counts}).
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Confusion matrix: recall on the diagonal
@@ -199,20 +264,47 @@ i18n.display_each(lambda lang: plots.plot_confusion(result["confusion"], classes
 i18n.display_each(lambda lang: plots.plot_confusion(result["confusion"], classes, normalize=True, language=lang),
                   save=figures / "confusion_normalized.png")
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:confusion} Confusion matrix on the test set, each row divided by its class's size.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:confusion} Test kümesinde karışıklık matrisi, her satır kendi sınıfının büyüklüğüne bölünmüş.
+
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Confusion matrix in counts
+
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Sayılarla karışıklık matrisi
+
+# %% tags=["appendix"]
+i18n.display_each(lambda lang: plots.plot_confusion(result["confusion"], classes, language=lang))
+
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# {fig:confusion-counts} Confusion matrix on the test set in faces: where most mistakes are made.
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# {fig:confusion-counts} Test kümesinde yüz sayısıyla karışıklık matrisi: hataların çoğunun yapıldığı yer.
+
+# %% [markdown] tags=["lang-en", "appendix"]
 # ## Sample predictions
 #
-# Random right (green) and wrong (red) predictions with their confidence. Many mistakes are faces
-# that people also find ambiguous.
+# Random right (green) and wrong (red) predictions with their confidence ({@fig:predictions}). Many
+# mistakes are faces that people also find ambiguous.
 
-# %% [markdown] tags=["lang-tr"]
+# %% [markdown] tags=["lang-tr", "appendix"]
 # ## Örnek tahminler
 #
-# Rastgele doğru (yeşil) ve yanlış (kırmızı) tahminler ve güvenleri. Hataların çoğu insanların da
-# belirsiz bulduğu yüzlerdir.
+# Rastgele doğru (yeşil) ve yanlış (kırmızı) tahminler ve güvenleri ({@fig:predictions}). Hataların
+# çoğu insanların da belirsiz bulduğu yüzlerdir.
 
-# %%
+# %% tags=["appendix"]
 i18n.display_each(lambda lang: plots.plot_predictions_grid(x_test, y_test, probs, classes, language=lang))
+
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# {fig:predictions} Random right (green) and wrong (red) test predictions with their confidence.
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# {fig:predictions} Rastgele doğru (yeşil) ve yanlış (kırmızı) test tahminleri ve güvenleri.
 
 # %% [markdown] tags=["lang-en"]
 # ## Error analysis: the most confused pairs
@@ -221,7 +313,11 @@ i18n.display_each(lambda lang: plots.plot_predictions_grid(x_test, y_test, probs
 # usual suspects are neighbours in expression space: sadness and neutral (a low-intensity sad face
 # *is* close to neutral), fear and surprise (both open the eyes and mouth), anger and disgust. A
 # good part of these "errors" are faces whose FER+ votes were split between the same two classes:
-# label ambiguity, not only model failure.
+# label ambiguity, not only model failure ({@tab:pairs}; faces of each pair in {@fig:pairs} in the
+# appendix).
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:pairs} The most frequent mistakes on the test set, as counts and as a share of the true class.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Hata analizi: en çok karıştırılan çiftler
@@ -230,7 +326,11 @@ i18n.display_each(lambda lang: plots.plot_predictions_grid(x_test, y_test, probs
 # şüpheliler ifade uzayında komşu olanlardır: üzüntü ve nötr (düşük yoğunluklu üzgün bir yüz nötre
 # *gerçekten* yakındır), korku ve şaşkınlık (ikisi de gözleri ve ağzı açar), öfke ve iğrenme. Bu
 # "hataların" önemli bir kısmı, FER+ oyları aynı iki sınıf arasında bölünmüş yüzlerdir: yalnızca
-# model hatası değil, etiket belirsizliği.
+# model hatası değil, etiket belirsizliği ({@tab:pairs}; her çiftin yüzleri ekteki {@fig:pairs}
+# içinde).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:pairs} Test kümesinde en sık hatalar, sayı olarak ve gerçek sınıf içindeki pay olarak.
 
 # %%
 pairs = pd.DataFrame(result["confused_pairs"])
@@ -246,9 +346,21 @@ i18n.display_each(lambda lang: pairs.assign(true=pairs["true"].map(lambda c: i18
 # %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
 # ## En çok karıştırılan çiftler (gerçek → tahmin)
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Faces of the most confused pairs
+
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## En çok karıştırılan çiftlerin yüzleri
+
+# %% tags=["appendix"] slideshow={"slide_type": "-"}
 i18n.display_each(lambda lang: plots.plot_confused_pairs(x_test, y_test, probs.argmax(axis=1), classes, language=lang),
                   save=figures / "confused_pairs.png")
+
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# {fig:pairs} Test faces of the most confused pairs (true → predicted).
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# {fig:pairs} En çok karıştırılan çiftlerin test yüzleri (gerçek → tahmin).
 
 # %% [markdown] tags=["lang-en"]
 # ## Calibration
@@ -260,7 +372,7 @@ i18n.display_each(lambda lang: plots.plot_confused_pairs(x_test, y_test, probs.a
 #
 # $$\mathrm{ECE} = \sum_{b} \frac{n_b}{N}\,\bigl|\mathrm{acc}(b) - \mathrm{conf}(b)\bigr|$$
 #
-# Bars below the diagonal mean over-confidence.
+# Bars below the diagonal mean over-confidence ({@fig:reliability}).
 
 # %% [markdown] tags=["lang-tr"]
 # ## Kalibrasyon
@@ -272,7 +384,7 @@ i18n.display_each(lambda lang: plots.plot_confused_pairs(x_test, y_test, probs.a
 #
 # $$\mathrm{ECE} = \sum_{b} \frac{n_b}{N}\,\bigl|\mathrm{acc}(b) - \mathrm{conf}(b)\bigr|$$
 #
-# Köşegenin altındaki çubuklar aşırı özgüven demektir.
+# Köşegenin altındaki çubuklar aşırı özgüven demektir ({@fig:reliability}).
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Calibration: do the probabilities mean what they say?
@@ -285,17 +397,29 @@ bins = pd.DataFrame(result["calibration_bins"])
 i18n.display_each(lambda lang: plots.plot_reliability(bins, result["ece"], language=lang))
 _ = plots.save_figure(plots.plot_reliability(bins, result["ece"]), figures / "reliability.png")
 
+# %% [markdown] tags=["lang-en", "caption"]
+# {fig:reliability} Reliability diagram on the test set: accuracy against confidence, in bins of confidence.
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {fig:reliability} Test kümesinde güvenilirlik diyagramı: güven aralıklarında doğruluk ve güven.
+
 # %% [markdown] tags=["lang-en"]
 # ## Test-time augmentation
 #
 # Averaging the predictions for a face and its mirror image is the one test-time augmentation that
-# never changes the meaning of an expression. It doubles the cost of a prediction.
+# never changes the meaning of an expression. It doubles the cost of a prediction ({@tab:tta}).
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:tta} Test figures of one pass and of the mean over a face and its mirror image (flip TTA).
 
 # %% [markdown] tags=["lang-tr"]
 # ## Test zamanı çoğaltma
 #
 # Bir yüzün ve ayna görüntüsünün tahminlerinin ortalamasını almak, bir ifadenin anlamını hiç
-# değiştirmeyen tek test zamanı çoğaltmadır. Bir tahminin maliyetini iki katına çıkarır.
+# değiştirmeyen tek test zamanı çoğaltmadır. Bir tahminin maliyetini iki katına çıkarır ({@tab:tta}).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:tta} Tek geçişin ve bir yüzle ayna görüntüsünün ortalamasının (ayna TTA) test sonuçları.
 
 # %%
 metric_names = ("accuracy", "macro F1", "weighted F1", "loss", "ECE")
@@ -314,7 +438,11 @@ i18n.display_each(lambda lang: pd.DataFrame(
 # **framing** (a looser or tighter crop, zoom 0.85 to 1.15; a box off-centre by 5 or 10% of the
 # side; a head tilted by 7.5 or 15 degrees) and **camera** (brightness, gamma, Gaussian blur, JPEG
 # compression, the mirror image). Each row gives the accuracy at every strength and its change from
-# the clean images in percentage points (also in `evaluation/robustness_test.csv`).
+# the clean images in percentage points ({@tab:robustness}; drawn in {@fig:robustness} in the
+# appendix; also in `evaluation/robustness_test.csv`).
+
+# %% [markdown] tags=["lang-en", "caption"]
+# {tab:robustness} Test accuracy under each perturbation: the largest loss over its strengths, in points.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Kadraja ve kameraya dayanıklılık
@@ -325,8 +453,11 @@ i18n.display_each(lambda lang: pd.DataFrame(
 # (`fer_helpers.robustness`): **kadraj** (daha geniş ya da dar kırpma, 0,85-1,15 yakınlaştırma;
 # kenarın %5 ya da %10'u kadar kaymış bir kutu; 7,5 ya da 15 derece eğik bir baş) ve **kamera**
 # (parlaklık, gama, Gauss bulanıklığı, JPEG sıkıştırma, ayna görüntüsü). Her satır her şiddetteki
-# doğruluğu ve temiz görüntülere göre değişimi yüzde puan olarak verir (ayrıca
-# `evaluation/robustness_test.csv`).
+# doğruluğu ve temiz görüntülere göre değişimi yüzde puan olarak verir ({@tab:robustness}; ekteki
+# {@fig:robustness} içinde çizili; ayrıca `evaluation/robustness_test.csv`).
+
+# %% [markdown] tags=["lang-tr", "caption"]
+# {tab:robustness} Her bozulma altında test doğruluğu: şiddetleri içindeki en büyük kayıp, puan olarak.
 
 # %%
 from fer_helpers import robustness
@@ -340,9 +471,21 @@ i18n.display_each(lambda lang: summary.assign(**{"strength is": summary["strengt
                   .rename(index=lambda p: t(p, lang), columns=lambda c: t(c, lang))
                   .rename_axis(t("perturbation", lang)))
 
-# %%
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Accuracy under each perturbation
+
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Her bozulma altında doğruluk
+
+# %% tags=["appendix"]
 i18n.display_each(lambda lang: plots.plot_robustness(robust, robustness.UNITS, language=lang),
                   save=figures / "robustness.png")
+
+# %% [markdown] tags=["lang-en", "caption", "appendix"]
+# {fig:robustness} Test accuracy at every strength of each perturbation of framing and camera.
+
+# %% [markdown] tags=["lang-tr", "caption", "appendix"]
+# {fig:robustness} Kadraj ve kameranın her bozulmasının her şiddetinde test doğruluğu.
 
 # %%
 clean, shifted = robust.iloc[0], robust.iloc[1:]
@@ -380,58 +523,100 @@ def robustness_text(lang):
 i18n.display_each(robustness_text)
 
 # %% [markdown] tags=["lang-en"]
-# ## Faces in the wild
+# ## Faces in photos, and speed
 #
 # In use, `fer predict` first finds faces in a photo, then crops each the way FER2013 framed its
-# faces and gives the crop to the model. How well that path works was measured by benchmarks whose
-# results are committed in `benchmarks/results/`; they are shown here as the benchmarks printed them,
-# each with the command that produces it. **Face detectors compared**: FER+ faces placed into
-# synthetic scenes, found by each detector (BlazeFace [7], the default, finds 94% of them against 57%
-# for OpenCV's Haar cascade). **Face detectors from the registries**: the only two other detectors
-# found with their weights inside a registry package (libfacedetection and CenterFace), alone and
-# adding their faces to BlazeFace's: neither finds as many alone, and together they gain 2 points
-# for eight times the time. **Framing calibration**: how far a detector's box is from FER2013's
-# square, from which the crop constants were measured. **The photo path**: detection, crop and the
-# model together; the accuracy on the faces found against the original crops of the same faces.
-# **Where the photo path loses faces**: the stage at which the default loses each face it misses
-# (6% of them), whether BlazeFace sees those faces when a window frames them well (three in four),
-# and what searching more buys (about 2 points, for up to four times the time). **The ceiling of any
-# search**: every face looked at on its true square, then put through the detector's own checks: even
-# a perfect search would keep 96.5% of the faces, because the checks that hold false faces under one
-# in 50 photos doubt the rest (mostly profiles and faces cut by FER2013's square), and showing the
-# face mesh other views of a face does not change that. **Speed**: training and inference throughput on this machine.
+# faces and gives the crop to the model. Benchmarks whose results are committed in
+# `benchmarks/results/` measure that path on FER+ faces placed into synthetic scenes, where the
+# true boxes are known ({@tab:photo-path}): BlazeFace [7], the default detector, finds about 95% of
+# the faces at under one false face in 50 photos, against 60% for OpenCV's Haar cascade, and the
+# accuracy on the faces it finds is within about a point of the original crops'. {@tab:speed} gives
+# the speed of the exported model against the `fer` package's. The detector comparisons, the framing
+# calibration and where the photo path loses faces are in the appendix.
 
 # %% [markdown] tags=["lang-tr"]
-# ## Gerçek fotoğraflardaki yüzler
+# ## Fotoğraflardaki yüzler ve hız
 #
 # Kullanımda `fer predict` önce fotoğraftaki yüzleri bulur, sonra her birini FER2013'ün yüzleri
-# kadrajladığı gibi kırpar ve kırpıntıyı modele verir. Bu yolun ne kadar iyi çalıştığı, sonuçları
-# `benchmarks/results/` içinde saklanan ölçümlerle ölçüldü; burada ölçümlerin yazdığı tablolar,
-# başlıkları ve notları Türkçe, her biri onu üreten komutla birlikte gösterilir. **Yüz bulucuların
-# karşılaştırması**: yapay sahnelere yerleştirilmiş FER+ yüzleri ve her bulucunun bulduğu pay
-# (varsayılan BlazeFace [7] bunların %94'ünü bulur, OpenCV'nin Haar kaskadı %57'sini).
-# **Paket depolarındaki yüz bulucular**: ağırlıkları bir paket deposundaki paketin içinde gelen
-# bulunabilmiş diğer iki bulucu (libfacedetection ve CenterFace), tek başına ve bulduklarını
-# BlazeFace'inkilere katarak: hiçbiri tek başına onun kadar yüz bulmaz, birlikte sekiz kat sürede
-# 2 puan kazandırırlar.
-# **Kadraj kalibrasyonu**: bir bulucunun kutusunun FER2013'ün karesinden ne kadar uzak olduğu;
-# kırpma sabitleri buradan ölçüldü. **Fotoğraf yolu**: bulma, kırpma ve model birlikte; bulunan
-# yüzlerdeki doğruluk ve aynı yüzlerin özgün kırpıntılarındaki doğruluk. **Fotoğraf yolu yüzleri
-# nerede kaybediyor**: varsayılanın kaçırdığı her yüzü (yüzlerin %6'sı) hangi aşamanın kaybettiği,
-# bir pencere onları iyi kadrajladığında BlazeFace'in bu yüzleri görüp görmediği (dörtte üçünü görür)
-# ve daha çok aramanın ne kazandırdığı (2 puan kadar, dört kata varan sürede). **Herhangi bir
-# aramanın tavanı**: her yüze gerçek karesinde bakılıp bulucunun kendi denetimlerinden geçirilmesi:
-# kusursuz bir arama bile yüzlerin %96,5'ini tutar, çünkü hatalı yüzleri 50 fotoğrafta birin altında
-# tutan denetimler geri kalanlardan kuşkulanır (çoğu profilden yüzler ve FER2013'ün karesinin kestiği
-# yüzler); yüz ağına bir yüzün başka görünümlerini göstermek de bunu değiştirmez. **Hız**: bu makinede eğitim
-# ve çıkarım hızı.
+# kadrajladığı gibi kırpar ve kırpıntıyı modele verir. Sonuçları `benchmarks/results/` içinde
+# saklanan ölçümler bu yolu, gerçek kutuları bilinen yapay sahnelere yerleştirilmiş FER+ yüzlerinde
+# ölçer ({@tab:photo-path}): varsayılan bulucu BlazeFace [7] yüzlerin yaklaşık %95'ini 50 fotoğrafta
+# birden az hatalı yüzle bulur, OpenCV'nin Haar kaskadı ise %60'ını; bulduğu yüzlerdeki doğruluk
+# özgün kırpıntılarınkinden bir puan kadar uzaktadır. {@tab:speed} dışa aktarılan modelin hızını
+# `fer` paketininkiyle karşılaştırır. Bulucu karşılaştırmaları, kadraj kalibrasyonu ve fotoğraf
+# yolunun yüzleri nerede kaybettiği ektedir.
 
 # %%
 missing_note = {"en": "*`{file}` is not there (yet): produce it with `{command}`.*",
                 "tr": "*`{file}` (henüz) yok: `{command}` ile üretilir.*"}
-command_note = {"en": "`{file}`, produced by `{command}`:", "tr": "`{file}`, `{command}` komutuyla üretildi:"}
+command_note = {"en": "`{file}`, produced by `{command}`.", "tr": "`{file}`, `{command}` komutuyla üretildi."}
+source_note = {"en": "(`{file}`; its command in the appendix)", "tr": "(`{file}`; komutu ektedir)"}
+main_tables = {  # the first table of these two results is the main text's; the rest is in the appendix
+    "The photo path": ("tab:photo-path", {
+        "en": "The photo path on 300 synthetic scenes: faces found (recall), false faces per photo, and "
+              "accuracy on the faces found against the original crops of the same faces.",
+        "tr": "300 yapay sahnede fotoğraf yolu: bulunan yüzler (bulma), fotoğraf başına hatalı yüz ve "
+              "bulunan yüzlerdeki doğruluk ile aynı yüzlerin özgün kırpıntılarındaki doğruluk."}),
+    "Speed": ("tab:speed", {
+        "en": "Inference speed of the shipped model on this 2-core CPU, beside the `fer` package's TFLite model.",
+        "tr": "Projeyle gelen modelin bu 2 çekirdekli işlemcideki çıkarım hızı ve `fer` paketinin TFLite modeli."}),
+}
 
 
+def shown_block(block):
+    """A benchmark's block as the report shows it: a table without its row numbers, or markdown."""
+    return block.style.hide(axis="index") if isinstance(block, pd.DataFrame) else Markdown(block)
+
+
+def is_table(block):
+    return isinstance(block, pd.DataFrame) or block.startswith("|")
+
+
+def main_text_tables(lang):
+    shown = []
+    for item in paper.benchmark_results(language=lang):
+        if item["name"] not in main_tables:
+            continue
+        key, caption = main_tables[item["name"]]
+        if item["missing"]:
+            shown.append(Markdown(f"{{{key}}} " + missing_note[lang].format(**item)))
+            continue
+        table = next(b for b in turkish_results.benchmark_blocks(item["text"], lang) if is_table(b))
+        shown += [Markdown(f"{{{key}}} {caption[lang]} " + source_note[lang].format(**item)), shown_block(table)]
+    return shown
+
+
+i18n.display_each(main_text_tables)
+
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Faces in photos: every benchmark
+#
+# The committed benchmark results, each with the command that produces it. **Face detectors
+# compared**: FER+ faces placed into synthetic scenes, found by each detector. **Face detectors from
+# the registries**: the only two other detectors found with their weights inside a registry package
+# (libfacedetection and CenterFace), alone and adding their faces to BlazeFace's. **Framing
+# calibration**: how far a detector's box is from FER2013's square, from which the crop constants
+# were measured. **The photo path**: detection, crop and the model together. **Where the photo path
+# loses faces**: the stage at which the default loses each face it misses, whether BlazeFace sees
+# those faces when a window frames them well, and what searching more buys. **The ceiling of any
+# search**: every face looked at on its true square, then put through the detector's own checks.
+# **Speed**: inference throughput and latency on this machine.
+
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Fotoğraflardaki yüzler: tüm ölçümler
+#
+# Saklanan ölçüm sonuçları, her biri onu üreten komutla. **Yüz bulucuların karşılaştırması**: yapay
+# sahnelere yerleştirilmiş FER+ yüzleri ve her bulucunun bulduğu pay. **Paket depolarındaki yüz
+# bulucular**: ağırlıkları bir paket deposundaki paketin içinde gelen bulunabilmiş diğer iki bulucu
+# (libfacedetection ve CenterFace), tek başına ve bulduklarını BlazeFace'inkilere katarak.
+# **Kadraj kalibrasyonu**: bir bulucunun kutusunun FER2013'ün karesinden ne kadar uzak olduğu;
+# kırpma sabitleri buradan ölçüldü. **Fotoğraf yolu**: bulma, kırpma ve model birlikte.
+# **Fotoğraf yolu yüzleri nerede kaybediyor**: varsayılanın kaçırdığı her yüzü hangi aşamanın
+# kaybettiği, bir pencere onları iyi kadrajladığında BlazeFace'in bu yüzleri görüp görmediği ve daha
+# çok aramanın ne kazandırdığı. **Herhangi bir aramanın tavanı**: her yüze gerçek karesinde bakılıp
+# bulucunun kendi denetimlerinden geçirilmesi. **Hız**: bu makinede çıkarım hızı ve gecikmesi.
+
+# %% tags=["appendix"]
 def benchmark_outputs(lang):
     shown = []
     for item in paper.benchmark_results(language=lang):
@@ -440,10 +625,10 @@ def benchmark_outputs(lang):
             shown.append(Markdown(missing_note[lang].format(**item)))
             continue
         shown.append(Markdown(command_note[lang].format(**item)))
-        text = turkish_results.benchmark_text(item["text"], lang)  # the committed file, its words in the language
-        shown.append(Markdown(text if item["file"].endswith(".md") else f"```\n{text}\n```"))
+        blocks = turkish_results.benchmark_blocks(item["text"], lang)  # the committed file, its words in the language
+        shown += [shown_block(b) for b in blocks if not (isinstance(b, str) and b.startswith(("figure:", "şekil:")))]
         if item["figure"]:
-            shown.append(Image(filename=item["figure"], width=640))
+            shown.append(Image(filename=item["figure"], width=560))
     return shown
 
 

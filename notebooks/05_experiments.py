@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -76,6 +76,8 @@
 # the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional, Union
 
+from fer_helpers.params import use_profile
+
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
 model_dir: Optional[str] = "models/default"   # the shipped model (not used here)
@@ -92,6 +94,10 @@ author: str = ""                              # title block: author(s)
 course: str = ""                              # title block: course
 instructor: str = ""                          # title block: instructor
 date: str = ""                                # title block: date as written
+
+# FER_PROFILE=smoke (or full, or a params file) replaces the defaults above with that profile's
+# values; papermill's -p and -f values, injected after this cell, still win.
+use_profile(globals(), env="FER_PROFILE")
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab).
@@ -118,53 +124,56 @@ for folder in folders:
     table = runs.collect(folder)
     studies[folder.name] = {"folder": folder, "table": table, "record": runs.sweep_record(folder),
                             "histories": runs.histories(folder, table)}
-print(", ".join(f"{name}: {(s['table']['status'] == 'finished').sum()} of {len(s['table'])} runs finished"
-                for name, s in studies.items()) or "no sweep given")
 
-# %% [markdown] tags=["lang-en"]
-# ## The runs
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Every run of the study
 #
 # One row per run (`fer runs` prints the same table and writes it to `runs/<sweep>/runs.csv`): what
 # the run changed, its validation and test accuracy and macro F1 (of the epoch kept, the best on
 # validation), the epochs it ran, its training time and the machine it trained on (a lent GPU trains in
 # minutes what this 2-core CPU trains in hours). A run that did not finish is listed as such, with its
-# best validation figure so far.
+# best validation figure so far. {@tab:runs-first} is the first sweep's; the others follow it.
 
-# %% [markdown] tags=["lang-tr"]
-# ## Çalıştırmalar
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Çalışmanın tüm çalıştırmaları
 #
 # Her çalıştırma bir satır (`fer runs` aynı tabloyu yazdırır ve `runs/<tarama>/runs.csv` dosyasına
 # yazar): çalıştırmanın neyi değiştirdiği, doğrulama ve test doğruluğu ve makro F1'i (tutulan, yani
 # doğrulamada en iyi epokun), çalıştığı epok sayısı, eğitim süresi ve eğitildiği makine (ödünç bir
 # GPU, bu 2 çekirdekli CPU'nun saatlerce eğittiğini dakikalar içinde eğitir). Bitmemiş bir çalıştırma
-# öyle listelenir, o ana kadarki en iyi doğrulama sonucuyla.
+# öyle listelenir, o ana kadarki en iyi doğrulama sonucuyla. {@tab:runs-first} ilk taramanınkidir;
+# diğerleri onu izler.
 
-# %%
+# %% tags=["appendix"]
 formats = {"val acc": ".2%", "test acc": ".2%", "val F1": ".3f", "test F1": ".3f",
            "minutes": ".0f", "best": ".0f", "epochs": ".0f"}
-sweep_title = {"en": "### Sweep `{name}`", "tr": "### Tarama `{name}`"}
-for name, s in studies.items():
-    description = s["record"].get("description") or ""
+runs_caption = {"en": "{key} Every run of the sweep `{name}`.", "tr": "{key} `{name}` taramasının tüm çalıştırmaları."}
+for k, (name, s) in enumerate(studies.items()):
+    key = "{tab:runs-first}" if k == 0 else f"{{tab:runs-{name}}}"
     i18n.display_each(lambda lang: [
-        Markdown(sweep_title[lang].format(name=name) + (f": {description}" if description and lang == "en" else "")),
+        Markdown(runs_caption[lang].format(key=key, name=name)),
         s["table"].drop(columns=["commit"]).assign(status=s["table"]["status"].map(lambda v: i18n.run_status(v, lang)),
                                                    machine=s["table"]["machine"].map(lambda v: i18n.machine(v, lang)))
         .rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
             {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "appendix"]
 # ## Learning curves, overlaid
 #
-# Validation accuracy after every epoch. The reference recipe is black, its other seeds grey and
-# dashed: the grey band is how much two runs differ by chance alone.
+# Validation accuracy after every epoch, one figure per sweep. The reference recipe is black, its
+# other seeds grey and dashed: how much two runs differ by chance alone.
 
-# %% [markdown] tags=["lang-tr"]
+# %% [markdown] tags=["lang-tr", "appendix"]
 # ## Üst üste öğrenme eğrileri
 #
-# Her epoktan sonra doğrulama doğruluğu. Referans tarif siyah, diğer tohumları gri ve kesikli: gri
-# bant iki çalıştırmanın yalnızca şans yüzünden ne kadar farklılaştığıdır.
+# Her epoktan sonra doğrulama doğruluğu, tarama başına bir şekil. Referans tarif siyah, diğer
+# tohumları gri ve kesikli: iki çalıştırmanın yalnızca şans yüzünden ne kadar farklılaştığı.
 
-# %%
+# %% tags=["appendix"]
+curves_caption = {"en": "{{fig:curves-{name}}} Validation accuracy per epoch of every run of the sweep `{name}`.",
+                  "tr": "{{fig:curves-{name}}} `{name}` taramasının her çalıştırmasının epok başına doğrulama doğruluğu."}
+
+
 def curves(s, name, lang):
     fig = plots.plot_runs_curves(s["histories"], reference=s["record"].get("reference"),
                                  seeds=runs.seed_group(s["table"], s["record"])[1:], language=lang)
@@ -174,6 +183,7 @@ def curves(s, name, lang):
 
 for name, s in studies.items():
     i18n.display_each(lambda lang: curves(s, name, lang), save=figures / f"experiments_{name}_curves.png")
+    i18n.display_each(lambda lang: Markdown(curves_caption[lang].format(name=name)))
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Learning curves: each change against the seeds' band
@@ -189,18 +199,20 @@ for name, s in list(studies.items())[:1]:
 # %% [markdown] tags=["lang-en"]
 # ## What each change is worth, against seed-to-seed noise
 #
-# Each bar is a run's validation accuracy minus the mean of the reference recipe over its seeds. The
-# grey band is two standard deviations of those seeds: a bar inside it is a difference that chance
-# alone produces. The table gives the same on validation and on test.
+# Each bar is a run's validation accuracy minus the mean of the reference recipe over its seeds,
+# in percentage points. The grey band is two standard deviations of those seeds: a bar inside it is
+# a difference that chance alone produces. The tables in the appendix give the same on validation
+# and on test; below each figure, the recipes of the sweep, their seeds averaged.
 
 # %% [markdown] tags=["lang-tr"]
 # ## Her değişikliğin katkısı, tohumlar arası gürültüye karşı
 #
 # Her çubuk, bir çalıştırmanın doğrulama doğruluğundan referans tarifin tohumlar üzerindeki
-# ortalamasının çıkarılmasıdır. Gri bant bu tohumların iki standart sapmasıdır: içindeki bir çubuk,
-# şansın tek başına ürettiği bir farktır. Tablo aynısını doğrulama ve test için verir.
+# ortalamasının çıkarılmasıdır, yüzde puan olarak. Gri bant bu tohumların iki standart sapmasıdır:
+# içindeki bir çubuk, şansın tek başına ürettiği bir farktır. Ekteki tablolar aynısını doğrulama ve
+# test için verir; her şeklin altında taramanın tarifleri, tohumlarının ortalamasıyla.
 
-# %% slideshow={"slide_type": "slide"}
+# %% tags=["slides-only"] slideshow={"slide_type": "slide"}
 worth_title = {"en": "## What each change is worth (`{name}`, validation)",
                "tr": "## Her değişikliğin katkısı (`{name}`, doğrulama)"}
 for name, s in studies.items():
@@ -210,6 +222,37 @@ for name, s in studies.items():
     i18n.display_each(lambda lang: [Markdown(worth_title[lang].format(name=name)),
                                     plots.plot_ablations(noise, language=lang)])
     plots.save_figure(plots.plot_ablations(noise), figures / f"experiments_{name}_ablations.png")
+
+# %% tags=["report-only"]
+worth_caption = {"en": "{{fig:worth-{name}}} What each change of the sweep `{name}` is worth on validation, "
+                       "against two standard deviations of the reference recipe's seeds (grey band).",
+                 "tr": "{{fig:worth-{name}}} `{name}` taramasındaki her değişikliğin doğrulamadaki katkısı, referans "
+                       "tarifin tohumlarının iki standart sapmasına (gri bant) karşı."}
+recipes_caption = {"en": "{{tab:recipes-{name}}} The recipes of the sweep `{name}`: validation and test accuracy "
+                         "averaged over their seeds, and the validation standard deviation where there are two or more.",
+                   "tr": "{{tab:recipes-{name}}} `{name}` taramasının tarifleri: tohumları üzerinden ortalama doğrulama "
+                         "ve test doğruluğu, iki ya da daha çok tohum varsa doğrulamadaki standart sapma."}
+
+
+def recipes_shown(s, lang):
+    table = runs.recipe_table(s["table"], s["record"])
+    table["changes"] = table["changes"].replace("", t("the reference recipe", lang))
+    table = table.rename(columns={"val_accuracy": "val acc", "test_accuracy": "test acc", "val_sd": "val sd (points)"})
+    return table.rename(columns=lambda c: t(c, lang)).style.format(
+        {t("val acc", lang): i18n.formatter(".2%", lang), t("test acc", lang): i18n.formatter(".2%", lang),
+         t("val sd (points)", lang): lambda v: i18n.num(100 * v, lang, 2)}, na_rep="–").hide(axis="index")
+
+
+def worth_shown(name, s, lang):
+    shown = [Markdown(f"### `{name}`")]
+    if runs.seed_group(s["table"], s["record"]):
+        shown += [plots.plot_ablations(runs.compare_to_noise(s["table"], s["record"]), language=lang),
+                  Markdown(worth_caption[lang].format(name=name))]
+    return shown + [Markdown(recipes_caption[lang].format(name=name)), recipes_shown(s, lang)]
+
+
+for name, s in studies.items():
+    i18n.display_each(lambda lang: worth_shown(name, s, lang))
 
 # %%
 seeds_text = {
@@ -230,32 +273,47 @@ def noise_outputs(val, test, both, lang):
     for col in ("val verdict", "test verdict"):
         table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown") else v)
     table = table.rename(columns=lambda c: t(c, lang))
-    return [Markdown(text), table.style.format({t("val acc", lang): i18n.formatter(".2%", lang),
-                                                t("Δ val", lang): i18n.formatter("+.2%", lang),
-                                                t("Δ test", lang): i18n.formatter("+.2%", lang)}).hide(axis="index")]
+    points = lambda v: ("+" if v >= 0 else "") + i18n.num(100 * v, lang, 2)  # noqa: E731
+    return [Markdown(text), Markdown(noise_caption[lang].format(name=name)),
+            table.style.format({t("val acc", lang): i18n.formatter(".2%", lang),
+                                t("Δ val", lang): points, t("Δ test", lang): points}).hide(axis="index")]
 
 
+noise_caption = {"en": "{{tab:noise-{name}}} Each run of the sweep `{name}` against the reference recipe's seed "
+                       "mean, on validation and on test (Δ in percentage points).",
+                 "tr": "{{tab:noise-{name}}} `{name}` taramasının her çalıştırması, referans tarifin tohum "
+                       "ortalamasına karşı, doğrulamada ve testte (Δ yüzde puan olarak)."}
+
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Each run against the seed noise
+
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Her çalıştırma tohum gürültüsüne karşı
+
+# %% tags=["appendix"]
 for name, s in studies.items():
     if not runs.seed_group(s["table"], s["record"]):
         continue
     val = runs.compare_to_noise(s["table"], s["record"], "val_accuracy")
     test = runs.compare_to_noise(s["table"], s["record"], "test_accuracy")
     both = val.merge(test[["variant", "difference", "verdict"]], on="variant", suffixes=("", "_test"))
-    i18n.display_each(lambda lang: noise_outputs(val, test, both, lang))
+    i18n.display_each(lambda lang: [Markdown(f"### `{name}`")] + noise_outputs(val, test, both, lang))
 
-# %% [markdown] tags=["lang-en"]
-# ## Per class
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Recall per class, run by run
 #
 # Recall of each class on validation, run by run: a change that raises the overall accuracy can still
 # trade a rare class (contempt, disgust, fear) for the common ones.
 
-# %% [markdown] tags=["lang-tr"]
-# ## Sınıf başına
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Çalıştırma çalıştırma sınıf başına duyarlılık
 #
 # Çalıştırma çalıştırma her sınıfın doğrulama duyarlılığı: genel doğruluğu yükselten bir değişiklik
 # yine de nadir bir sınıfı (küçümseme, iğrenme, korku) yaygın olanlara feda edebilir.
 
-# %%
+# %% tags=["appendix"]
+recall_caption = {"en": "{{fig:recall-{name}}} Validation recall of each class, run by run, in the sweep `{name}`.",
+                  "tr": "{{fig:recall-{name}}} `{name}` taramasında çalıştırma çalıştırma her sınıfın doğrulama duyarlılığı."}
 for name, s in studies.items():
     recall = runs.recall_table(s["folder"], s["table"])
     if recall.empty:
@@ -263,20 +321,25 @@ for name, s in studies.items():
     i18n.display_each(lambda lang: plots.plot_recall_heatmap(
         recall, title=t("Validation recall per class and run ({name})", lang).format(name=name), language=lang),
         save=figures / f"experiments_{name}_recall.png")
+    i18n.display_each(lambda lang: Markdown(recall_caption[lang].format(name=name)))
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "appendix"]
 # ## Accuracy against training time
 #
 # Wall time of each run on the machine that trained it (the commit and machine are in each run's
 # `run.json`): what a longer budget or a bigger network buys.
 
-# %% [markdown] tags=["lang-tr"]
+# %% [markdown] tags=["lang-tr", "appendix"]
 # ## Eğitim süresine göre doğruluk
 #
 # Her çalıştırmanın onu eğiten makinedeki süresi (commit ve makine her çalıştırmanın `run.json`
 # dosyasındadır): daha uzun bir bütçenin ya da daha büyük bir ağın ne kazandırdığı.
 
-# %%
+# %% tags=["appendix"]
+time_caption = {"en": "{{fig:time-{name}}} Validation accuracy against training time of each run of the sweep `{name}`.",
+                "tr": "{{fig:time-{name}}} `{name}` taramasının her çalıştırmasının eğitim süresine göre doğrulama doğruluğu."}
+
+
 def time_figure(s, name, lang):
     fig = plots.plot_accuracy_vs_time(s["table"], language=lang)
     fig.suptitle(t("Sweep {name}", lang).format(name=name), fontweight="bold")
@@ -287,3 +350,4 @@ for name, s in studies.items():
     if (s["table"]["status"] == "finished").sum() == 0:
         continue
     i18n.display_each(lambda lang: time_figure(s, name, lang), save=figures / f"experiments_{name}_time.png")
+    i18n.display_each(lambda lang: Markdown(time_caption[lang].format(name=name)))

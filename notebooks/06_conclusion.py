@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -23,11 +23,12 @@
 # light-skinned faces with posed, often exaggerated expressions; how the model fares on other ages,
 # skin tones, poses, lighting or spontaneous expressions was not measured and is likely worse.
 # Contempt and disgust have about 120 training images each, so their recall is low and unstable. At
-# 48 x 48 pixels subtle cues are lost. The test split holds exact duplicates of training images (a
-# few dozen groups), which flatters every FER2013-based figure a little, ours included. Every run
+# 48 x 48 pixels subtle cues are lost. About one test face in thirteen has an exact copy in the
+# training set (Data), which flatters every FER2013-based figure a little, ours included; Results
+# gives our accuracy without those faces too. Every run
 # was trained once per setting (the experiments measure seed noise where they can), and the
 # accuracy of a detected face in a real photo is lower than on FER2013's own crops (see *Faces in
-# the wild*).
+# photos, and speed*).
 
 # %% [markdown] tags=["lang-tr"]
 # # Sınırlılıklar ve etik
@@ -45,15 +46,17 @@
 # yaşlarda, ten renklerinde, pozlarda, ışıkta ya da kendiliğinden ifadelerde nasıl çalıştığı
 # ölçülmedi ve muhtemelen daha kötüdür. Küçümseme ve iğrenmenin her birinde yaklaşık 120 eğitim
 # görüntüsü vardır; duyarlılıkları düşük ve kararsızdır. 48 x 48 pikselde ince ipuçları kaybolur.
-# Test bölümü eğitim görüntülerinin birebir kopyalarını içerir (birkaç düzine grup); bu, bizimki
-# dahil FER2013'e dayalı her sonucu biraz şişirir. Her ayar bir kez eğitildi (deneyler tohum
+# Her on üç test yüzünden biri kadarının eğitim kümesinde birebir kopyası vardır (Veri); bu, bizimki
+# dahil FER2013'e dayalı her sonucu biraz şişirir; Sonuçlar doğruluğumuzu bu yüzler olmadan da verir. Her ayar bir kez eğitildi (deneyler tohum
 # gürültüsünü ölçebildikleri yerde ölçer) ve gerçek bir fotoğrafta bulunan bir yüzdeki doğruluk
-# FER2013'ün kendi kırpıntılarındakinden düşüktür (bkz. *Gerçek fotoğraflardaki yüzler*).
+# FER2013'ün kendi kırpıntılarındakinden düşüktür (bkz. *Fotoğraflardaki yüzler ve hız*).
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
 # the defaults below let it run as it is, in JupyterLab or under papermill from any folder.
 from typing import Optional
+
+from fer_helpers.params import use_profile
 
 run_name: str = "interactive"                 # names the report folder, reports/<run_name>/
 data_dir: Optional[str] = None                # FER+ data folder; None: data/ferplus, then ../shared/data/ferplus
@@ -71,6 +74,10 @@ author: str = ""                              # title block: author(s)
 course: str = ""                              # title block: course
 instructor: str = ""                          # title block: instructor
 date: str = ""                                # title block: date as written
+
+# FER_PROFILE=smoke (or full, or a params file) replaces the defaults above with that profile's
+# values; papermill's -p and -f values, injected after this cell, still win.
+use_profile(globals(), env="FER_PROFILE")
 
 # %%
 # Every path absolute, whatever the working directory (papermill's, or notebooks/ in JupyterLab):
@@ -91,6 +98,7 @@ from IPython.display import Markdown
 
 from fer_helpers import data, i18n, model, paper, pipeline, reproducibility
 from fer_helpers.i18n import t
+from fer_helpers.metrics import proportion_interval
 
 figures = Path(output_dir) / "figures"
 h = paper.headline(output_dir, model_dir, eval_subset)
@@ -106,18 +114,19 @@ abstract_text = {
     "en": "We train a VGG-style convolutional network of {params} million parameters end to end on raw 48 x 48 grayscale "
           "faces of FER2013 [1], with the eight-class FER+ labels [2] as soft targets and class weights for the rare "
           "expressions{distilled}. On the FER+ test split under the standard majority protocol ({n} faces) it reaches "
-          "**{acc} accuracy** (macro F1 {f1}{tta}), against {ref} for Microsoft's VGG13 [2] on the same protocol, "
+          "**{acc} accuracy** (95% interval {lo}-{hi}; macro F1 {f1}{tta}), against {ref} for Microsoft's VGG13 [2] on the same protocol, "
           "after {minutes} minutes of training on {cores} CPU cores{teacher_time}. Common expressions are recognised well "
-          "(recall {best}), the rare ones much less ({worst}). Grad-CAM [6] places most of the evidence on the "
-          "mouth; {shift} Published figures measured on other splits or class sets are reported with their "
+          "(recall {best}), the rare ones much less ({worst}). Grad-CAM [6] maps averaged over the test set "
+          "put the evidence at the centre of the face, over the eyes and the mouth alike, not on one feature; {shift} Published figures measured on other splits or class sets are reported with their "
           "protocol and marked as not comparable. The whole report, in English and Turkish, is rebuilt from its "
           "notebooks by one command.",
     "tr": "FER2013'ün [1] ham 48 x 48 gri tonlamalı yüzleri üzerinde, sekiz sınıflı FER+ etiketleri [2] yumuşak "
           "hedef ve nadir ifadeler için sınıf ağırlıklarıyla{distilled}, {params} milyon parametreli VGG tarzı bir evrişimli ağı "
           "uçtan uca eğitiyoruz. Standart çoğunluk protokolüyle FER+ test bölümünde ({n} yüz) **{acc} doğruluğa** "
-          "ulaşıyor (makro F1 {f1}{tta}); aynı protokolde Microsoft VGG13 [2] {ref} elde ediyor. Eğitim {cores} "
+          "ulaşıyor (%95 aralığı {lo}-{hi}; makro F1 {f1}{tta}); aynı protokolde Microsoft VGG13 [2] {ref} elde ediyor. Eğitim {cores} "
           "işlemci çekirdeğinde {minutes} dakika sürdü{teacher_time}. Yaygın ifadeler iyi tanınıyor (duyarlılık {best}), "
-          "nadir olanlar çok daha az ({worst}). Grad-CAM [6] kanıtın çoğunu ağıza yerleştiriyor; {shift} Başka "
+          "nadir olanlar çok daha az ({worst}). Test kümesi üzerinden ortalanan Grad-CAM [6] "
+          "haritaları kanıtı tek bir özelliğe değil, yüzün ortasına, gözlere ve ağza birlikte yerleştiriyor; {shift} Başka "
           "bölümlerde ya da sınıf kümelerinde ölçülmüş yayımlanmış sonuçlar protokolleriyle verilip "
           "karşılaştırılamaz diye işaretleniyor. İngilizce ve Türkçe raporun tamamı not defterlerinden tek "
           "komutla yeniden üretiliyor.",
@@ -150,8 +159,9 @@ def abstract(lang):
     if h["worst_shift"]:
         name, strength, drop = h["worst_shift"]
         shift = shift_text[lang].format(name=t(name, lang), strength=i18n.num(strength, lang, None), drop=i18n.num(100 * drop, lang, 1))
+    lo, hi = proportion_interval(round(h["accuracy"] * h["n"]), h["n"])
     return Markdown(abstract_text[lang].format(
-        params=i18n.num(h["parameters"] / 1e6, lang, 2), n=i18n.num(h["n"], lang), acc=i18n.pct(h["accuracy"], lang),
+        lo=i18n.pct(lo, lang), hi=i18n.pct(hi, lang), params=i18n.num(h["parameters"] / 1e6, lang, 2), n=i18n.num(h["n"], lang), acc=i18n.pct(h["accuracy"], lang),
         f1=i18n.num(h["macro_f1"], lang, 3), ref=i18n.pct(h["reference"].accuracy, lang),
         tta=tta_text[lang].format(acc=i18n.pct(h["tta_accuracy"], lang)) if h["tta_accuracy"] else "",
         minutes=i18n.num(h["train_minutes"], lang), cores=h["cores"],
@@ -170,18 +180,18 @@ i18n.display_each(abstract)
 # %%
 conclusion_text = {
     "en": "A small CNN, trained on a CPU from raw pixels, reads the expressions of FER+ faces with {acc} accuracy on "
-          "the standard protocol ({comparison} VGG13's {ref} with a fifth of its parameters at 48 x 48 instead of "
+          "the standard protocol ({comparison} VGG13's {ref} with {share} of its parameters at 48 x 48 instead of "
           "64 x 64 pixels). Three choices carry most of it: the FER+ vote distribution as the training target, "
-          "augmentation inside the model, and a validation set that picks every setting while the test split is "
+          "augmentation while training, and a validation set that picks every setting while the test split is "
           "measured once. What it does not solve is the rare expressions: {worst} remain the weak spot, and macro F1 "
           "({f1}) says so where accuracy does not. The next steps follow from the measurements: more and more varied "
           "faces of the rare classes, blur and compression in the augmentation, and an evaluation on faces that are "
           "not web-scraped, posed and mostly young. Used within its limits, for research and teaching on the "
           "apparent expression of a face, it is a reproducible baseline; it is not a reader of emotions.",
     "tr": "Ham piksellerden bir işlemcide eğitilen küçük bir CNN, FER+ yüzlerinin ifadelerini standart protokolde "
-          "{acc} doğrulukla okuyor (VGG13'ün {ref} sonucunun {comparison_tr}; parametrelerinin beşte biriyle ve 64 x 64 "
-          "yerine 48 x 48 pikselde). Bunun çoğunu üç seçim taşıyor: eğitim hedefi olarak FER+ oy dağılımı, model "
-          "içinde veri çoğaltma ve her ayarı seçen bir doğrulama kümesiyle yalnızca bir kez ölçülen test bölümü. "
+          "{acc} doğrulukla okuyor (VGG13'ün {ref} sonucunun {comparison_tr}; parametrelerinin {share_tr} kadarıyla ve 64 x 64 "
+          "yerine 48 x 48 pikselde). Bunun çoğunu üç seçim taşıyor: eğitim hedefi olarak FER+ oy dağılımı, eğitim "
+          "sırasında veri çoğaltma ve her ayarı seçen bir doğrulama kümesiyle yalnızca bir kez ölçülen test bölümü. "
           "Çözmediği şey nadir ifadeler: {worst} zayıf nokta olarak kalıyor ve doğruluğun söylemediğini makro F1 "
           "({f1}) söylüyor. Sonraki adımlar ölçümlerden çıkıyor: nadir sınıflardan daha çok ve daha çeşitli yüz, "
           "veri çoğaltmaya bulanıklık ve sıkıştırma, ve webden toplanmamış, pozlanmamış, çoğunlukla genç olmayan "
@@ -190,9 +200,14 @@ conclusion_text = {
 }
 
 
+VGG13_PARAMETERS = 8.8e6  # Barsoum et al. [2], at 64 x 64 inputs
+
+
 def conclusion(lang):
     above = h["accuracy"] >= h["reference"].accuracy
+    share = (h["parameters"] or 0) / VGG13_PARAMETERS
     return Markdown(conclusion_text[lang].format(
+        share=i18n.pct(share, lang, 0), share_tr=i18n.pct(share, lang, 0),
         acc=i18n.pct(h["accuracy"], lang), ref=i18n.pct(h["reference"].accuracy, lang),
         comparison="above" if above else "below", comparison_tr="üzerinde" if above else "altında",
         worst=", ".join(i18n.class_name(c, lang) for c, _ in h["recall"][:3]), f1=i18n.num(h["macro_f1"], lang, 3)))
@@ -206,7 +221,7 @@ i18n.display_each(conclusion)
 # - FER+ votes give cleaner labels than FER2013's; the protocol decides which faces count
 # - a small VGG-style CNN with soft labels, class weights and augmentation trains on a CPU
 # - rare classes (contempt, disgust, fear) remain the weak spot: read macro F1, not only accuracy
-# - Grad-CAM puts most of the evidence on the mouth
+# - Grad-CAM, averaged per class: the evidence sits at the centre of the face, not on one feature
 # - not for inferring emotions of real people: an expression is not an emotion
 
 # %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
@@ -215,7 +230,7 @@ i18n.display_each(conclusion)
 # - FER+ oyları FER2013'ünkinden temiz etiketler verir; hangi yüzlerin sayılacağını protokol belirler
 # - yumuşak etiketler, sınıf ağırlıkları ve veri çoğaltmayla küçük bir VGG tarzı CNN işlemcide eğitilir
 # - nadir sınıflar (küçümseme, iğrenme, korku) zayıf nokta: yalnızca doğruluğa değil makro F1'e bakın
-# - Grad-CAM kanıtın çoğunu ağıza yerleştirir
+# - sınıf başına ortalama Grad-CAM: kanıt tek bir özellikte değil, yüzün ortasında
 # - gerçek kişilerin duygularını çıkarmak için değil: ifade duygu değildir
 
 # %% [markdown] tags=["lang-en"]
@@ -227,21 +242,21 @@ i18n.display_each(conclusion)
 # %%
 Markdown(paper.references_markdown())
 
-# %% [markdown] tags=["lang-en"]
-# # Appendix: reproducibility
+# %% [markdown] tags=["lang-en", "appendix"]
+# ## Reproducibility
 #
 # Everything needed to reproduce these results: the parameters of this run, the software versions
 # and git commits, the wall times, the full layer listing and the model card. The whole report is
 # rebuilt by one command, `fer report --params <profile>.yaml` (`-p language tr` for Turkish).
 
-# %% [markdown] tags=["lang-tr"]
-# # Ek: yeniden üretilebilirlik
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ## Yeniden üretilebilirlik
 #
 # Bu sonuçları yeniden üretmek için gereken her şey: bu çalıştırmanın parametreleri, yazılım
 # sürümleri ve git commit'leri, süreler, katman katman tam liste ve model kartı. Raporun tamamı tek
 # komutla yeniden üretilir: `fer report --params <profil>.yaml` (Türkçe için `-p language tr`).
 
-# %%
+# %% tags=["appendix"]
 run = json.loads((Path(model_dir) / "run.json").read_text())
 now = reproducibility.run_info(seed=seed)
 provenance = {
@@ -257,57 +272,57 @@ i18n.display_each(lambda lang: Markdown(provenance[lang].format(
     minutes=i18n.num(run["wall_seconds"] / 60, lang, 1), cores=run["machine"]["cpu_count"],
     now_commit=now["git_commit"], backend=now["keras_backend"], run_name=run_name, report_seed=seed)))
 
-# %% [markdown] tags=["lang-en"]
-# ## Parameters of this run
+# %% [markdown] tags=["lang-en", "appendix"]
+# ### Parameters of this run
 #
 # papermill injected them into every notebook; paths are shown relative to the project.
 
-# %% [markdown] tags=["lang-tr"]
-# ## Bu çalıştırmanın parametreleri
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ### Bu çalıştırmanın parametreleri
 #
 # papermill bunları her not defterine yerleştirdi; yollar projeye göre gösterilir.
 
-# %%
+# %% tags=["appendix"]
 shown = {k: v and paper.report_path(v, output_dir) for k, v in {"data_dir": data_dir, "model_dir": model_dir}.items()}
 print(yaml.safe_dump({"run_name": run_name, **shown, "train": train, "seed": seed, "eval_subset": eval_subset,
                       "tta": tta, "training": training, "language": language}, sort_keys=False, allow_unicode=True))
 
-# %% [markdown] tags=["lang-en"]
-# ## Software versions, when the model was trained and now
+# %% [markdown] tags=["lang-en", "appendix"]
+# ### Software versions, when the model was trained and now
 
-# %% [markdown] tags=["lang-tr"]
-# ## Yazılım sürümleri, modelin eğitildiği sırada ve şimdi
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ### Yazılım sürümleri, modelin eğitildiği sırada ve şimdi
 
-# %%
+# %% tags=["appendix"]
 versions_columns = {"en": ("training", "this report"), "tr": ("eğitim", "bu rapor")}
 i18n.display_each(lambda lang: pd.DataFrame(dict(zip(versions_columns[lang], (run["versions"], now["versions"]))))
                   .fillna("–"))
 
-# %% [markdown] tags=["lang-en"]
-# ## Wall times of this report's steps (seconds; this notebook and the rendering come after)
+# %% [markdown] tags=["lang-en", "appendix"]
+# ### Wall times of this report's steps (seconds; this notebook and the rendering come after)
 
-# %% [markdown] tags=["lang-tr"]
-# ## Bu raporun adımlarının süreleri (saniye; bu not defteri ve çıktı üretimi sonra gelir)
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ### Bu raporun adımlarının süreleri (saniye; bu not defteri ve çıktı üretimi sonra gelir)
 
-# %%
+# %% tags=["appendix"]
 timings = pd.Series(pipeline.read_timings(output_dir), dtype=float)
 i18n.display_each(lambda lang: timings.rename(t("seconds", lang)).to_frame())
 
-# %% [markdown] tags=["lang-en"]
-# ## The network, layer by layer
+# %% [markdown] tags=["lang-en", "appendix"]
+# ### The network, layer by layer
 
-# %% [markdown] tags=["lang-tr"]
-# ## Katman katman ağ
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ### Katman katman ağ
 
-# %%
+# %% tags=["appendix"]
 net, classes = model.load_model_dir(model_dir)
 net.summary(line_length=100)
 
-# %% [markdown] tags=["lang-en"]
-# ## The model card (`MODEL_CARD.md` of the model folder)
+# %% [markdown] tags=["lang-en", "appendix"]
+# ### The model card (`MODEL_CARD.md` of the model folder)
 
-# %% [markdown] tags=["lang-tr"]
-# ## Model kartı (model klasörünün `MODEL_CARD.md` dosyası, İngilizce aslı)
+# %% [markdown] tags=["lang-tr", "appendix"]
+# ### Model kartı (model klasörünün `MODEL_CARD.md` dosyası, İngilizce aslı)
 
-# %%
+# %% tags=["appendix"]
 Markdown((Path(model_dir) / "MODEL_CARD.md").read_text().replace("# Model card", "### Model card", 1))

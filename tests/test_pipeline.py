@@ -172,12 +172,16 @@ def test_report_pdf_pages_numbers_and_images(smoke_run):
     images = sum(len(p.images) for p in reader.pages)
     assert images >= 12, f"only {images} images embedded in the PDF"
     body = "\n".join(texts)
-    for heading in ("Introduction", "Data", "Method", "Results", "Faces in the wild", "What the model looks at",
-                    "Limitations and ethics", "Conclusion", "References", "Appendix: reproducibility"):
+    for heading in ("Introduction", "Data", "Method", "Results", "Faces in photos, and speed", "What the model looks at",
+                    "Limitations and ethics", "Conclusion", "References", "Appendices", "Reproducibility"):
         assert heading in body, heading
     assert "import " not in body and "plots.save_figure" not in body  # code is hidden
-    appendix = max(i for i, text in enumerate(texts) if "Appendix: reproducibility" in text)  # not the contents
+    appendix = max(i for i, text in enumerate(texts) if "Appendices" in text)  # not the contents
+    references = max(i for i, text in enumerate(texts) if "References" in text)
+    assert references <= appendix  # the appendices come after the references
     assert all(i >= appendix for i, text in enumerate(texts) if "Layer (type)" in text)  # the listing: appendix only
+    assert re.search(r"Figure \d+\.", body) and re.search(r"Table \d+\.", body)  # numbered captions
+    assert not re.search(r"\{@?(fig|tab):", body)  # every caption and reference resolved
 
 
 def test_pdf_prints_the_test_accuracy_of_the_metrics_file(smoke_run):
@@ -246,9 +250,9 @@ def pdffonts(path: Path) -> list[tuple[str, str]]:
 def test_turkish_report_has_the_papers_sections_in_turkish(smoke_run_tr):
     text = pdftotext(smoke_run_tr / "report.pdf")
     for heading in ("Özet", "İçindekiler", "Giriş", "Veri", "Yöntem", "Sonuçlar", "Model nereye bakıyor",
-                    "Sınırlılıklar ve etik", "Sonuç", "Kaynaklar", "Ek: yeniden üretilebilirlik"):
+                    "Sınırlılıklar ve etik", "Sonuç", "Kaynaklar", "Ekler", "Yeniden üretilebilirlik"):
         assert heading in text, heading
-    for english in ("Abstract", "Contents", "Conclusion", "Limitations and ethics", "Appendix: reproducibility"):
+    for english in ("Abstract", "Contents", "Conclusion", "Limitations and ethics", "Appendices", "Reproducibility"):
         assert english not in text, english
     assert "FER+ üzerinde yüz ifadesi tanıma" in text and "sayfa 1 /" in text
     assert set(TURKISH_GLYPHS) <= set(text), set(TURKISH_GLYPHS) - set(text)
@@ -260,7 +264,7 @@ def test_turkish_report_has_the_papers_sections_in_turkish(smoke_run_tr):
 def test_english_report_has_its_sections_in_english(smoke_run):
     out, _ = smoke_run
     text = pdftotext(out / "report.pdf")
-    for heading in ("Abstract", "Contents", "Conclusion", "References", "Appendix: reproducibility"):
+    for heading in ("Abstract", "Contents", "Conclusion", "References", "Appendices", "Reproducibility"):
         assert heading in text, heading
     assert "Özet" not in text and "Kaynaklar" not in text
 

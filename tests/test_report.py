@@ -410,27 +410,55 @@ def test_language_filter_keeps_one_language_of_cells_and_outputs():
         render.language_notebook(nb, "de")
 
 
-def test_merge_moves_the_abstract_up_and_starts_each_language_on_a_new_page(tmp_path):
+def test_merge_moves_the_abstract_up_and_the_appendix_cells_behind_the_main_text(tmp_path):
     first = nbformat.v4.new_notebook(cells=[_cell("markdown", "# Intro", ["lang-en"]),
-                                            _cell("markdown", "# Giriş", ["lang-tr"]), _cell("markdown", "text")])
+                                            _cell("markdown", "# Giriş", ["lang-tr"]), _cell("markdown", "text"),
+                                            _cell("markdown", "## Pixels", ["lang-en", "appendix"]),
+                                            _cell("markdown", "## Pikseller", ["lang-tr", "appendix"])])
     last = nbformat.v4.new_notebook(cells=[_cell("markdown", "# Conclusion", ["lang-en"]),
                                            _cell("markdown", "# Abstract", ["lang-en", "abstract"]),
                                            _cell("markdown", "# Özet", ["lang-tr", "abstract"]),
-                                           _cell("markdown", "# Sonuç", ["lang-tr"])])
+                                           _cell("markdown", "# Sonuç", ["lang-tr"]),
+                                           _cell("markdown", "detail", ["appendix"])])
     paths = []
     for name, nb in (("01_a", first), ("02_b", last)):
         nbformat.write(nb, tmp_path / f"{name}.ipynb")
         paths.append(tmp_path / f"{name}.ipynb")
     merged = render.merge_notebooks(paths, {"run_name": "r", "model_dir": "m", "seed": 1, "author": "Ada Yılmaz"})
-    for language, expected in (("en", ["title", "# Abstract", "toc", "# Intro", "text", "# Conclusion"]),
-                               ("tr", ["title", "# Özet", "toc", "# Giriş", "text", "# Sonuç"])):
+    for language, expected in (("en", ["title", "# Abstract", "toc", "# Intro", "text", "# Conclusion",
+                                       "# Appendices", "## Pixels", "detail"]),
+                               ("tr", ["title", "# Özet", "toc", "# Giriş", "text", "# Sonuç",
+                                       "# Ekler", "## Pikseller", "detail"])):
         doc = render.language_notebook(merged, language)
         order = ["title" if "title" in c.metadata["tags"] else "toc" if "toc" in c.metadata["tags"] else c.source
                  for c in doc.cells]
         assert order == expected, (language, order)
         breaks = [c.source for c in doc.cells if "page-break" in c.metadata["tags"]]
-        assert breaks == [expected[3], expected[5]]  # each notebook starts a page, the abstract does not
+        assert breaks == [expected[6]]  # the main text runs on; the appendices start a page
         assert "Ada Yılmaz" in doc.cells[0].source
+
+
+def test_floats_are_numbered_in_reading_order_and_named_in_the_language():
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("markdown", "As {@fig:curves} and {@tab:scores} show, and {@fig:faces} too."),
+        _cell("markdown", "{tab:scores} Scores."),
+        _cell("markdown", "{fig:faces} Faces."),
+        _cell("markdown", "{fig:curves} Curves, after {@fig:faces}."),
+    ])
+    code = nbformat.v4.new_code_cell("")
+    code.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>{fig:late} late</p>",
+                                                                  "text/plain": "x"})]
+    nb.cells.append(code)
+    en = render.number_floats(nb, "en")
+    assert en.cells[0].source == "As Figure 2 and Table 1 show, and Figure 1 too."
+    assert en.cells[1].source == "**Table 1.** Scores." and en.cells[3].source == "**Figure 2.** Curves, after Figure 1."
+    assert en.cells[4].outputs[0]["data"]["text/html"] == "<p><strong>Figure 3.</strong> late</p>"
+    assert render.number_floats(nb, "tr").cells[0].source == "As Şekil 2 and Tablo 1 show, and Şekil 1 too."
+    assert nb.cells[0].source.startswith("As {@fig:curves}")  # the input is left alone
+    with pytest.raises(FerError, match="fig:missing, which no caption defines"):
+        render.number_floats(nbformat.v4.new_notebook(cells=[_cell("markdown", "see {@fig:missing}")]))
+    with pytest.raises(FerError, match="captioned twice"):
+        render.number_floats(nbformat.v4.new_notebook(cells=[_cell("markdown", "{fig:a} x"), _cell("markdown", "{fig:a} y")]))
 
 
 def test_title_block_shows_the_set_parameters_in_the_language():
@@ -559,3 +587,26 @@ def test_a_runs_status_reads_in_turkish_whatever_its_epochs():
     assert i18n.run_status("failed: notebook 02_training.py: cell 3 failed", "tr").startswith("başarısız: notebook")
     assert [i18n.run_status(s, "tr") for s in ("finished", "not started")] == ["bitti", "başlamadı"]
     assert i18n.run_status("finished", "en") == "finished"
+
+
+# ---------------------------------------------------------------------------------------------
+# The committed reports read as papers
+
+def _pages(pdf: Path) -> list[str]:
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")
+
+
+@pytest.mark.parametrize("folder, references", [("reports", "References"), ("reports/tr", "Kaynaklar")])
+def test_committed_report_has_a_main_text_of_at_most_20_pages(folder, references):
+    pages = _pages(PROJECT / folder / "report.pdf")
+    # the contents name the references too: their heading is the last line that says only that
+    heading = max(i for i, page in enumerate(pages, start=1) if re.search(rf"^\s*{references}\s*$", page, re.M))
+    assert heading <= 21, f"{folder}/report.pdf: the main text runs to page {heading - 1}, more than 20"
+    body = "\n".join(pages)
+    assert not re.search(r"issue\s+\d|issue's|\bsessions?\b", body, re.I), "the report names the project's own work items"
+    assert not re.search(r"\{@?(fig|tab):", body)  # every caption and reference resolved
+    figure, table = ("Figure", "Table") if folder == "reports" else ("Şekil", "Tablo")
+    assert re.search(rf"{figure} 1\.", body) and re.search(rf"{table} 1\.", body)
