@@ -484,6 +484,33 @@ def test_duplicates_within_and_across_splits(tmp_path):
     assert len(dup["examples"]) == 1 and len(dup["examples"][0]) == 3
 
 
+def test_copies_in_flags_the_test_faces_seen_in_training_aligned_with_split(tmp_path):
+    root = S.make_ferplus(tmp_path / "d")
+    ds = D.load_dataset(root, cache=False)
+    assert not ds.copies_in("test").any() and not ds.copies_in("valid").any()
+    test_dir, train_dir = root / S.FERPLUS_DIRS["test"], root / S.FERPLUS_DIRS["train"]
+    # a majority training face copied over the second test face of the majority view, and the tied
+    # (no-majority) training face over a test face without a majority: only the first is in this view
+    shutil.copy(train_dir / "fer0000001.png", test_dir / "fer0032223.png")
+    shutil.copy(train_dir / "fer0000003.png", test_dir / "fer0032222.png")
+    ds = D.load_dataset(root, cache=False)
+    x, _, names = ds.split("test", return_names=True)
+    assert names == ["fer0032220.png", "fer0032223.png", "fer0032224.png"]
+    mask = ds.copies_in("test")
+    assert mask.dtype == bool and mask.shape == (len(x),)
+    assert mask.tolist() == [False, True, False]
+    np.testing.assert_array_equal(x[mask][0], S.ferplus_pixels(root, "train", "fer0000001.png"))
+    # other label views: the same question, in that view's order
+    _, _, names = ds.split("test", labels="votes", return_names=True)
+    assert [n for n, m in zip(names, ds.copies_in("test", labels="votes")) if m] == ["fer0032222.png", "fer0032223.png"]
+    # any image of `other` counts, even one its own majority view leaves out (the tie)
+    assert not ds.copies_in("test", other="valid").any()
+    assert ds.copies_in("train", other="test", labels="votes").tolist() == [False, True, False, True, False, False]
+    assert ds.copies_in("valid").tolist() == [False]
+    with pytest.raises(FerError, match="split 'nope'"):
+        ds.copies_in("test", other="nope")
+
+
 def test_summary_text(tmp_path):
     ds = D.load_dataset(S.make_ferplus(tmp_path / "d"))
     text = D.summary_text(ds)

@@ -144,3 +144,42 @@ def test_run_evaluate_prints_a_summary_or_one_error_line(model_dir, data_dir, tm
     assert "data path not found" in capsys.readouterr().err
     assert E.run_evaluate(model_dir, data_dir, "valid", tmp_path / "o", False, None) == 2
     assert "split 'valid'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# The interval around an accuracy or a recall
+
+def _wilson(k, n, z=1.959963984540054):
+    """Wilson's score interval written out, to check the library's against."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_proportion_interval_is_wilsons_and_stays_inside_0_1():
+    from fer_helpers.metrics import proportion_interval
+
+    lo, hi = proportion_interval(2754, 3137)  # the paper's test accuracy, 87.8%
+    assert lo == pytest.approx(0.866, abs=5e-4) and hi == pytest.approx(0.889, abs=5e-4)
+    for k, n in ((2754, 3137), (5, 15), (1, 3), (0, 10), (10, 10), (0, 1), (1, 1)):
+        lo, hi = proportion_interval(k, n)
+        assert 0.0 <= lo <= k / n <= hi <= 1.0, (k, n, lo, hi)
+        assert (lo, hi) == pytest.approx(_wilson(k, n), abs=1e-9), (k, n)
+    assert proportion_interval(0, 10)[0] == 0.0 and proportion_interval(0, 10)[1] > 0.2   # no normal-approx. collapse
+    assert proportion_interval(10, 10)[1] == 1.0 and proportion_interval(10, 10)[0] < 0.8
+    assert proportion_interval(np.int64(3), np.int64(4)) == pytest.approx(proportion_interval(3, 4))
+
+
+def test_proportion_interval_narrows_with_n_widens_with_level_and_is_nan_for_no_faces():
+    from fer_helpers.metrics import proportion_interval
+
+    widths = [hi - lo for lo, hi in (proportion_interval(int(0.8 * n), n) for n in (10, 100, 1000, 10000))]
+    assert all(a > b for a, b in zip(widths, widths[1:])), widths
+    assert widths[-1] < 0.02 < 0.4 < widths[0]
+    lo95, hi95 = proportion_interval(30, 40)
+    lo99, hi99 = proportion_interval(30, 40, level=0.99)
+    assert lo99 < lo95 and hi99 > hi95
+    assert (lo99, hi99) == pytest.approx(_wilson(30, 40, z=2.5758293035489004), abs=1e-9)
+    lo, hi = proportion_interval(0, 0)
+    assert np.isnan(lo) and np.isnan(hi)

@@ -569,6 +569,87 @@ def test_benchmark_tables_in_turkish_keep_their_columns_lined_up():
     assert len(header) == len(first) == len(second)
 
 
+def test_committed_benchmark_results_read_as_paragraphs_markdown_and_frames_in_both_languages():
+    import pandas as pd
+
+    from fer_helpers import paper
+
+    shown = [item for item in paper.benchmark_results() if not item["missing"]]
+    assert shown, "the committed benchmark results are gone"
+    frames = markdown = 0
+    for item in shown:
+        english, turkish = (turkish_results.benchmark_blocks(item["text"], lang) for lang in ("en", "tr"))
+        assert english and len(english) == len(turkish), item["file"]
+        for en, tr in zip(english, turkish):   # block for block: one paper in two languages
+            assert type(en) is type(tr) and isinstance(en, (str, pd.DataFrame)), item["file"]
+            if isinstance(en, pd.DataFrame):
+                frames += 1
+                assert en.shape == tr.shape and en.shape[0] > 0 and en.shape[1] >= 2, item["file"]
+                assert all(isinstance(v, str) for v in en.to_numpy().ravel())
+                assert all(en.columns) and en.columns.is_unique, (item["file"], list(en.columns))
+            else:
+                assert en.strip() and "\n\n" not in en, item["file"]
+                if en.startswith("|"):
+                    markdown += 1
+                    assert tr.startswith("|") and all(ln.startswith("|") for ln in en.splitlines() + tr.splitlines())
+                    assert len(tr.splitlines()) == len(en.splitlines()) and tr.splitlines()[0] != en.splitlines()[0]
+                    assert tr.count("|") == en.count("|")   # the same cells, in Turkish
+                else:  # a paragraph: its lines joined into one
+                    assert "\n" not in en and "\n" not in tr
+    assert frames >= 10 and markdown >= 1
+
+
+def test_photo_path_table_is_cut_into_its_columns_and_translated():
+    from fer_helpers import paper
+
+    item = next(i for i in paper.benchmark_results() if i["file"] == "benchmarks/results/photo_path.txt")
+    if item["missing"]:
+        pytest.skip("benchmarks/results/photo_path.txt is not committed")
+    english, turkish = (turkish_results.benchmark_blocks(item["text"], lang) for lang in ("en", "tr"))
+    en = next(b for b in english if not isinstance(b, str))
+    tr = next(b for b in turkish if not isinstance(b, str))
+    assert list(en.columns[:3]) == ["path", "recall %", "false/img"] and en.shape[0] == 4
+    assert "blazeface, aligned (default)" in en.iloc[:, 0].tolist()
+    assert en.loc[en["path"] == "blazeface, aligned (default)", "recall %"].item() == "94.7"
+    assert tr.shape == en.shape and list(tr.columns[:3]) == ["yol", "bulma %", "hata/foto"]
+    assert "blazeface, hizalı (varsayılan)" in tr.iloc[:, 0].tolist() and tr.iloc[2, 1] == "94,7"
+    assert isinstance(english[0], str) and english[0].startswith("300 photos")
+    assert turkish[0].startswith("300 fotoğraf")
+    # a note of two lines (the second indented) is one paragraph
+    assert any(b.startswith("CPU ms: median") and "and unlike wall time" in b for b in english if isinstance(b, str))
+
+
+def test_fixed_width_tables_split_on_wide_gaps_only():
+    merged = turkish_results.fixed_width_frame([
+        "pyramid      measured on  threshold",
+        "default               12    default",
+        "                      11        0.3"])
+    # "measured" stands over no values: it belongs to the column beneath "on"
+    assert list(merged.columns) == ["pyramid", "measured on", "threshold"]
+    assert merged.values.tolist() == [["default", "12", "default"], ["", "11", "0.3"]]
+    single = turkish_results.fixed_width_frame([
+        "  id             recall %  faces",
+        "  big face           60.3     12",
+        "  old face, kept     94.7      3"])
+    # one space in every row is not a column gap; the common indent goes
+    assert list(single.columns) == ["id", "recall %", "faces"]
+    assert single["id"].tolist() == ["big face", "old face, kept"] and single["faces"].tolist() == ["12", "3"]
+
+
+def test_params_table_shows_lists_and_nothing_the_way_a_reader_scans_them():
+    from fer_helpers import paper
+
+    values = {"model": "wide", "epochs": 40, "dropout": 0.3, "teachers": ["runs/a", "runs/b"], "scales": [1, 2],
+              "teacher": None, "extra": [], "augment": True}
+    en = paper.params_table(values, "en")
+    assert en.index.name == "parameter" and list(en.columns) == ["value"] and list(en.index) == list(values)
+    assert en["value"].tolist() == ["wide", "40", "0.3", "runs/a, runs/b", "1, 2", "–", "–", "True"]
+    tr = paper.params_table(values, "tr")
+    assert tr.index.name == "parametre" and list(tr.columns) == ["değer"]
+    assert tr["değer"].tolist() == en["value"].tolist()
+    assert "nan" not in en.to_string() and "[]" not in en.to_string() and "None" not in en.to_string()
+
+
 def test_numbers_are_written_the_way_each_language_writes_them():
     """One rule for prose, figures and the notebooks' tables (pandas' Styler takes ``formatter``)."""
     import pandas as pd

@@ -22,7 +22,7 @@ import yaml
 
 from fer_helpers import cli
 from fer_helpers.errors import FerError
-from fer_helpers.runs import collect, compare_to_noise, sweep_record
+from fer_helpers.runs import COLUMNS, collect, compare_to_noise, recipe_table, sweep_record
 from fer_helpers.sweep import ERROR_FILE, LOCK_FILE, load_sweep
 from test_model_training import TINY, tiny_ferplus
 
@@ -176,6 +176,51 @@ def test_runs_lists_every_variant_whatever_its_state(tmp_path, capsys):
     assert noise.attrs["seeds"] == ["default", "seed_2", "seed_3"]
     assert noise.attrs["seed_mean"] == pytest.approx(0.80) and noise.attrs["seed_std"] == pytest.approx(0.01)
     assert noise.loc["big", "verdict"] == "outside" and noise.loc["seed_2", "verdict"] == "seed"
+
+
+def _runs_table(rows):
+    """A runs table as ``collect`` returns it, from (variant, status, changes, val acc, test acc)."""
+    return pd.DataFrame([{**dict.fromkeys(COLUMNS), "variant": v, "status": st, "changes": ch, "val_accuracy": val,
+                          "test_accuracy": test, "val_macro_f1": 0.5, "best_epoch": 1, "epochs": 2}
+                         for v, st, ch, val, test in rows], columns=COLUMNS)
+
+
+def test_recipe_table_pools_the_seeds_of_one_recipe_and_keeps_a_rerun_apart():
+    variants = {"default": {}, "seed_2": {"seed": 2}, "seed_3": {"training.seed": 3},
+                "wide": {"seed": 1, "training.model": "wide"}, "wide_s2": {"training.model": "wide", "training.seed": 2},
+                "wide_again": {"seed": 1, "training.model": "wide"},   # same changes, same seed: another run
+                "teacher": {"training.teacher_seed": 3, "seed": 5},    # a "..._seed" change is a change
+                "narrow": {"training.model": "narrow"}, "seed_4": {"seed": 4}}
+    table = _runs_table([
+        ("default", "finished", "no change", 0.80, 0.79),
+        ("seed_2", "finished", "seed=2", 0.82, 0.81),
+        ("seed_3", "finished", "seed=3", 0.78, 0.77),
+        ("wide", "finished", "seed=1, model=wide", 0.85, 0.84),
+        ("wide_s2", "finished", "model=wide, seed=2", 0.87, 0.86),
+        ("wide_again", "finished", "seed=1, model=wide", 0.70, 0.69),
+        ("teacher", "finished", "teacher_seed=3, seed=5", 0.75, 0.74),
+        ("narrow", "failed: out of memory", "model=narrow", None, None),
+        ("seed_4", "running, epoch 1/2", "seed=4", 0.99, None),              # not finished: left out
+    ])
+    out = recipe_table(table, {"variants": variants})
+    assert list(out.columns) == ["recipe", "changes", "seeds", "val_accuracy", "val_sd", "test_accuracy"]
+    assert out["recipe"].tolist() == ["wide, wide_s2", "default, seed_2, seed_3", "teacher", "wide_again"]
+    assert out["changes"].tolist() == ["model=wide", "no change", "teacher_seed=3", "model=wide"]
+    assert out["seeds"].tolist() == [2, 3, 1, 1]
+    assert out["val_accuracy"].tolist() == pytest.approx([0.86, 0.80, 0.75, 0.70])
+    assert out["test_accuracy"].tolist() == pytest.approx([0.85, 0.79, 0.74, 0.69])
+    assert out["val_sd"].iloc[:2].tolist() == pytest.approx([0.02 ** 0.5 / 10, 0.02])   # sample sd (ddof=1)
+    assert out["val_sd"].iloc[2:].isna().all()    # one seed: no spread to show
+    assert out.index.tolist() == [0, 1, 2, 3]
+
+
+def test_recipe_table_without_finished_runs_or_a_sweep_record():
+    table = _runs_table([("a", "finished", "", 0.6, 0.5), ("b", "finished", "", 0.7, 0.6),
+                         ("c", "not started", "seed=2", None, None)])
+    out = recipe_table(table, {})   # runs found without a sweep.yaml: each changes nothing, one seed each
+    assert out["recipe"].tolist() == ["b", "a"] and out["seeds"].tolist() == [1, 1] and out["val_sd"].isna().all()
+    empty = recipe_table(table[table["status"] != "finished"], {"variants": {"c": {"seed": 2}}})
+    assert empty.empty and list(empty.columns) == ["recipe", "changes", "seeds", "val_accuracy", "val_sd", "test_accuracy"]
 
 
 def test_the_documented_study_tables_are_the_committed_records():
