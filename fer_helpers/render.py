@@ -246,12 +246,19 @@ def language_notebook(nb, language: str = "en"):
     return doc
 
 
+def _notebook_order(cell) -> tuple[int, int]:
+    """Where a merged cell stood in its notebook (its id ``nb<k>-<n>``); the title cells first."""
+    m = re.fullmatch(r"nb(\d+)-(\d+)", str(cell.get("id", "")))
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def slides_notebook(nb):
-    """The slide deck: only cells with ``slideshow`` metadata (not ``skip``) and no ``report-only`` tag."""
+    """The slide deck: only cells with ``slideshow`` metadata (not ``skip``) and no ``report-only``
+    tag, in the notebooks' order (a figure the report moves to its appendices keeps its slide)."""
     deck = copy.deepcopy(nb)
-    deck.cells = [c for c in deck.cells
-                  if c.metadata.get("slideshow", {}).get("slide_type", "skip") != "skip"
-                  and "report-only" not in c.metadata.get("tags", [])]
+    deck.cells = sorted((c for c in deck.cells
+                         if c.metadata.get("slideshow", {}).get("slide_type", "skip") != "skip"
+                         and "report-only" not in c.metadata.get("tags", [])), key=_notebook_order)
     if not deck.cells:
         raise FerError("no cell is marked for the slides (cell metadata slideshow.slide_type)")
     return deck

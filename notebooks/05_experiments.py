@@ -215,13 +215,16 @@ for name, s in list(studies.items())[:1]:
 # %% tags=["slides-only"] slideshow={"slide_type": "slide"}
 worth_title = {"en": "## What each change is worth (`{name}`, validation)",
                "tr": "## Her değişikliğin katkısı (`{name}`, doğrulama)"}
-for name, s in studies.items():
-    if not runs.seed_group(s["table"], s["record"]):
-        continue
+# one slide holds one figure: the last sweep with seeds (the full-length candidates in the full
+# profile); the report shows every sweep's, and each figure is saved
+with_seeds = [name for name, s in studies.items() if runs.seed_group(s["table"], s["record"])]
+for name in with_seeds:
+    s = studies[name]
     noise = runs.compare_to_noise(s["table"], s["record"])
-    i18n.display_each(lambda lang: [Markdown(worth_title[lang].format(name=name)),
-                                    plots.plot_ablations(noise, language=lang)])
     plots.save_figure(plots.plot_ablations(noise), figures / f"experiments_{name}_ablations.png")
+    if name == with_seeds[-1]:
+        i18n.display_each(lambda lang: [Markdown(worth_title[lang].format(name=name)),
+                                        plots.plot_ablations(noise, language=lang)])
 
 # %% tags=["report-only"]
 worth_caption = {"en": "{{fig:worth-{name}}} What each change of the sweep `{name}` is worth on validation, "

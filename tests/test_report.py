@@ -438,6 +438,18 @@ def test_merge_moves_the_abstract_up_and_the_appendix_cells_behind_the_main_text
         assert "Ada Yılmaz" in doc.cells[0].source
 
 
+def test_slides_keep_the_notebooks_order_when_the_report_moves_a_cell_to_its_appendix(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[_cell("markdown", "# One", slide="slide"),
+                                         _cell("markdown", "## Pairs", ["appendix"], slide="slide"),
+                                         _cell("markdown", "## Takeaways", slide="slide")])
+    nbformat.write(nb, tmp_path / "01_a.ipynb")
+    merged = render.merge_notebooks([tmp_path / "01_a.ipynb"], {"run_name": "r", "model_dir": "m", "seed": 1})
+    report = [c.source for c in render.language_notebook(merged, "en").cells]
+    assert report.index("## Pairs") > report.index("## Takeaways")  # the report: in its appendix
+    deck = [c.source for c in render.slides_notebook(render.language_notebook(merged, "en")).cells]
+    assert deck[-3:] == ["# One", "## Pairs", "## Takeaways"]  # the slides: where the notebook had it
+
+
 def test_floats_are_numbered_in_reading_order_and_named_in_the_language():
     nb = nbformat.v4.new_notebook(cells=[
         _cell("markdown", "As {@fig:curves} and {@tab:scores} show, and {@fig:faces} too."),
