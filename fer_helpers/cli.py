@@ -7,6 +7,7 @@ Ctrl-C exits 130; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from .errors import FerError
@@ -22,12 +23,17 @@ def cmd_data_summary(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .params import load_params, parse_overrides, resolve_params_file
-    from .training import fit
+    from .params import load_params, parse_overrides, resolve_params_file, run_training_params, training_params
 
     params = load_params(resolve_params_file(args.params))  # a path, or a profile name like "smoke"
-    overrides = parse_overrides(args.param)
+    overrides = parse_overrides(args.param, allow_empty=False)
     out = args.out or params.get("model_dir") or f"models/{params.get('run_name', 'default')}"
+    # every parameter checked before TensorFlow loads (10 s on a small machine): a typo fails at once
+    checked, kept = run_training_params(params, out, args.resume, overrides)
+    training_params(checked, **kept)
+    _import_keras_quietly()
+    from .training import fit
+
     data = args.data or params.get("data_dir")
     # Keras' per-batch bar (with time left) on a terminal; one line per epoch in a log file.
     verbose = 1 if sys.stdout.isatty() else 2
@@ -37,9 +43,35 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluation import run_evaluate
+    from pathlib import Path
 
-    return run_evaluate(args.model_dir, args.data, args.split, args.out, args.tta, args.subset)
+    from .evaluation import default_model_dir, run_evaluate
+    from .locks import writer
+
+    try:
+        if args.subset is not None and args.subset > 0:
+            _check_subset(args.data, args.split, args.subset)
+        out = Path(args.out or args.model_dir or default_model_dir())
+        # one writer per folder: not into a model folder a `fer train` (or another evaluate) is writing
+        lock = writer(out, "folder", "wait for it to finish, or choose another --out") if out.is_dir() \
+            else contextlib.nullcontext()  # a new folder: nobody else writes it (evaluate creates it)
+        with lock:
+            return run_evaluate(args.model_dir, args.data, args.split, args.out, args.tta, args.subset)
+    except FerError as exc:  # as run_evaluate reports its own
+        print(f"fer evaluate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _check_subset(data, split: str, subset: int) -> None:
+    """``--subset N`` with more images than the split holds is refused: it would evaluate the whole
+    split yet name its files ``<split>_subsetN``, beside (and apart from) the real full results."""
+    from .data import display_path, load_dataset
+
+    ds = load_dataset(data)  # cached: evaluate's own load right after costs little
+    n = len(ds.split(split)[0])
+    if subset > n:
+        raise FerError(f"--subset {subset} is more than the {n} images of split {split!r} in "
+                       f"{display_path(ds.root)}; leave --subset out to evaluate all of them")
 
 
 def cmd_predict(args) -> int:
@@ -76,10 +108,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from .pipeline import sigterm_interrupts
     from .sweep import run_sweep
 
-    return run_sweep(args.sweep_file, only=args.only, dry_run=args.dry_run, data_dir=args.data,
-                     runs_dir=args.out, list_only=args.list)
+    with sigterm_interrupts():  # SIGTERM (a scheduler's stop) cleans up and says how to resume, as Ctrl-C does
+        return run_sweep(args.sweep_file, only=args.only, dry_run=args.dry_run, data_dir=args.data,
+                         runs_dir=args.out, list_only=args.list)
 
 
 def cmd_runs(args) -> int:
@@ -183,7 +217,8 @@ def main(argv=None) -> int:
     try:
         # predict: only its keras engine; report --render-only runs no notebook, so needs no Keras
         rendering_only = getattr(args, "render_only", False)
-        if args.command in ("train", "evaluate", "calibrate", "export", "report") and not rendering_only:
+        # train: imports Keras itself, once its parameters are checked
+        if args.command in ("evaluate", "calibrate", "export", "report") and not rendering_only:
             _import_keras_quietly()
         return args.func(args)
     except FerError as exc:

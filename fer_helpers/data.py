@@ -21,7 +21,9 @@ import io
 import json
 import math
 import os
+import re
 import stat
+import sys
 import threading
 import warnings
 import zipfile
@@ -54,6 +56,72 @@ MAX_IMAGE_PIXELS = 64_000_000
 
 #: The checkout this package lives in: default data, models and notebooks are found from here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: What ``pyproject.toml`` names this project (how ``find_project`` recognises a checkout of it).
+PROJECT_NAME = "fer-helpers"
+
+
+def _is_project(folder: Path) -> bool:
+    """A checkout of this project: ``notebooks/`` beside ``fer_helpers/`` or a ``pyproject.toml``
+    naming the project (another clone, another version of it)."""
+    if not (folder / "notebooks").is_dir():
+        return False
+    if (folder / "fer_helpers").is_dir():
+        return True
+    try:
+        text = (folder / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(rf"""^name\s*=\s*["']{re.escape(PROJECT_NAME)}["']""", text, flags=re.M) is not None
+
+
+def find_project(start: str | os.PathLike | None = None) -> Path | None:
+    """The checkout of this project that holds ``start`` (default: the working directory), the
+    nearest enclosing one; None outside any.
+
+    A notebook's kernel starts in the notebook's folder in JupyterLab (``<project>/notebooks``),
+    so this is the project the notebook was opened from, which need not be ``PROJECT_ROOT``:
+    with two clones on one machine, the package installed (``pip install -e``) is one clone's.
+    """
+    try:
+        here = Path(start if start is not None else os.getcwd()).expanduser().resolve()
+    except OSError:  # the working directory was deleted
+        return None
+    for folder in (here, *here.parents):
+        if _is_project(folder):
+            return folder
+    return None
+
+
+def working_project(start: str | os.PathLike | None = None) -> Path:
+    """The checkout holding ``start`` (default: the working directory, a notebook's folder in
+    JupyterLab), else ``PROJECT_ROOT``: the project whose reports/, models/ and notebooks/params/
+    a notebook opened there means (``params.run_paths`` may take its defaults from here)."""
+    return find_project(start) or PROJECT_ROOT
+
+
+def other_project_notice(start: str | os.PathLike | None = None) -> str | None:
+    """One line when ``start`` (default: the working directory) lies in another checkout of the
+    project than the one this package comes from (``PROJECT_ROOT``), saying which one is used;
+    None when they are the same, or ``start`` is in none."""
+    project = find_project(start)
+    if project is None or project == PROJECT_ROOT:
+        return None
+    return (f"fer_helpers: this folder is in the project {project}, but fer_helpers and its default "
+            f"paths (reports/, models/default, notebooks/params/, data/) are those of {PROJECT_ROOT}, "
+            f"the one installed; to use {project.name}'s own, run `pip install -e {project}` "
+            f"(or start Jupyter with PYTHONPATH={project})")
+
+
+def _announce_other_project() -> None:
+    """In a notebook kernel (ipykernel loaded), print ``other_project_notice`` for the kernel's
+    working directory once, as this module is imported: the notebook's first cells import the
+    package, so the line shows under them, in JupyterLab and in a notebook papermill runs."""
+    if "ipykernel" not in sys.modules:
+        return
+    with contextlib.suppress(Exception):  # a notice must never keep a notebook from running
+        notice = other_project_notice()
+        if notice:
+            print(notice, flush=True)
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -704,3 +772,6 @@ def summary_text(ds: Dataset) -> str:
               f"({dup['images_in_groups']} images); {dup['across_splits']} groups span splits "
               f"{dup['split_pairs']}"]
     return "\n".join(lines)
+
+
+_announce_other_project()

@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import FerError
+from .errors import FerError, disk_error, write_failed
 
 TMP_PREFIX = ".tmp-"
 
@@ -40,7 +40,9 @@ def _fsync(path: Path) -> None:
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path to write; on success it replaces ``path`` in one rename.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched. A full file system
+    or lost write access (``errors.WRITE_FIXES``), however the writing library wraps it, becomes
+    one ``WriteFailed`` line naming ``path`` and what to do.
     """
     path = Path(path)
     tmp = _tmp_name(path)
@@ -48,9 +50,12 @@ def atomic_path(path: str | os.PathLike):
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        disk = disk_error(exc)
+        if disk is not None:
+            raise write_failed(path, disk) from None
         raise
 
 
@@ -120,6 +125,11 @@ def write_new(path: str | os.PathLike, write) -> Path:
             target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
             if _claim(tmp, target):
                 return target
+    except Exception as exc:
+        disk = disk_error(exc)
+        if disk is not None:
+            raise write_failed(path, disk) from None
+        raise
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()

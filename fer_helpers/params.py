@@ -133,6 +133,18 @@ def _check_number(key: str, value, spec) -> None:
                        f"in {bounds}{null}, got {value!r}")
 
 
+def run_training_params(params: dict | None, out: str | os.PathLike, resume: bool,
+                        overrides: dict) -> tuple[dict | None, dict]:
+    """``(params, overrides)`` that ``fer train --out OUT`` trains with: a resumed run keeps the
+    parameters it started with (``OUT/params.yaml``); only its length (epochs, patience) may change.
+
+    Here, not in ``training``, so ``fer train`` checks them before it imports TensorFlow."""
+    recorded = Path(out) / "params.yaml"
+    if resume and recorded.is_file():
+        return load_params(recorded), {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
+    return params, overrides
+
+
 def training_params(params: dict | None = None, **overrides) -> dict:
     """Complete and check training parameters: the profile's ``training`` section over DEFAULTS.
 
@@ -196,14 +208,20 @@ _PROFILE_DEFAULTS = {"data_dir": None, "model_dir": None, "eval_subset": None, "
                      **{key: "" for key in TITLE_BLOCK}}
 
 
-def parse_overrides(pairs) -> dict:
+def parse_overrides(pairs, allow_empty: bool = True) -> dict:
     """``[(key, value), ...]`` from ``-p key value`` into a dict, each value parsed as YAML
-    (``true``, ``3``, ``null``, ``[1, 2]`` ...). ``training.epochs`` style keys are kept dotted."""
+    (``true``, ``3``, ``null``, ``[1, 2]`` ...). ``training.epochs`` style keys are kept dotted.
+
+    ``allow_empty=False`` (``fer train``) refuses an empty value: YAML reads it as null, which a
+    training parameter ignores, so ``-p epochs ""`` would silently train the profile's epochs.
+    (``fer report`` allows it: ``-p author ""`` clears a title line.)"""
     out = {}
     for pair in pairs or []:
         if len(pair) != 2:
             raise FerError(f"an override is a key and a value, got {pair!r}")
         key, value = pair
+        if not allow_empty and isinstance(value, str) and not value.strip():
+            raise FerError(f"-p {key}: the value is empty; give one (e.g. -p {key} 5), or leave -p {key} out")
         try:
             out[str(key)] = yaml.safe_load(value) if isinstance(value, str) else value
         except yaml.YAMLError as exc:

@@ -6,8 +6,11 @@
    anything runs; the data and model folders must exist, every path is made absolute.
 2. Convert each ``notebooks/0N_*.py`` (jupytext py:percent, the source of truth) to a notebook and
    execute it with papermill into ``reports/<run_name>/``, the parameters injected after the
-   cell tagged ``parameters``. A failing cell raises ``FerError`` naming the notebook and the
-   cell; the partly executed notebook stays for inspection.
+   cell tagged ``parameters``. Each is executed under a temporary name and takes its own name
+   once complete. A failing cell raises ``FerError`` naming the notebook and the cell; the partly
+   executed notebook stays for inspection. Interrupted (Ctrl-C, SIGTERM), the running cell is
+   stopped, the kernel killed, the temporary notebook removed, and ``fer report`` prints one line
+   with the command that runs the report again (every notebook again: none is reused).
 3. Merge the executed notebooks and render ``report.html``, ``slides.html`` and their PDFs
    (``render``) in the profile's ``language``; the notebooks hold every language, so
    ``render_run`` renders an executed run in another one without running it again
@@ -24,9 +27,12 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,7 +41,7 @@ import yaml
 from . import render
 from .data import PROJECT_ROOT
 from .errors import FerError
-from .files import ensure_dir, write_json, write_text
+from .files import atomic_path, ensure_dir, write_json, write_text
 from .params import (PARAMS_DIR, apply_overrides, check_params, load_params, load_profile, notebook_parameters,
                      parse_overrides, run_paths)
 
@@ -155,10 +161,128 @@ def _failed_cell(executed_path: Path) -> tuple[int | None, str]:
     return None, ""
 
 
+#: papermill's engine for ``execute_notebook`` (``_register_engine``).
+ENGINE_NAME = "fer"
+#: Seconds an interrupted cell gets to end before its kernel is killed.
+KERNEL_STOP_GRACE_S = 10.0
+
+
+def _register_engine() -> str:
+    """Register (once) papermill's nbclient engine with one change: interrupted (Ctrl-C, or SIGTERM
+    under ``sigterm_interrupts``), the running cell is interrupted and given a few seconds to end
+    (``KERNEL_STOP_GRACE_S``), then the kernel's process group is killed.
+
+    papermill's own engine asked a busy kernel to shut down: the kernel closed its sockets while
+    its cell still ran, then printed a ZMQError traceback on the console of `fer report` and `fer
+    sweep` when the cell ended. A kernel killed once idle prints nothing, and an interrupted run
+    keeps no result of it anyway (``execute_notebook`` removes the partial notebook).
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    if ENGINE_NAME in papermill_engines._engines:
+        return ENGINE_NAME
+
+    class Client(PapermillNotebookClient):
+        _cell_running = False
+
+        def execute_cell(self, cell, *args, **kwargs):
+            self._cell_running = cell.cell_type == "code"
+            try:
+                result = super().execute_cell(cell, *args, **kwargs)
+            except Exception:
+                self._cell_running = False  # failed, it runs no more; an interruption leaves it True
+                raise
+            self._cell_running = False
+            return result
+
+        def papermill_execute_cells(self):
+            try:
+                super().papermill_execute_cells()
+            except KeyboardInterrupt:
+                self.shutdown_kernel = "immediate"  # setup_kernel's clean-up SIGKILLs the kernel's group
+                _cancel_pending_tasks()
+                if self._cell_running:
+                    self._stop_cell()
+                raise
+
+        def _stop_cell(self, grace: float = KERNEL_STOP_GRACE_S):
+            """Interrupt the running cell as JupyterLab's stop button does and wait, ``grace``
+            seconds at most, until it has ended: its code gets its KeyboardInterrupt (a training
+            stops between two steps and lets go of its folder) before the kernel is killed."""
+            from jupyter_core.utils import ensure_async, run_sync
+
+            async def stop():
+                await ensure_async(self.km.interrupt_kernel())
+                deadline = time.monotonic() + grace
+                while (left := deadline - time.monotonic()) > 0:
+                    msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+                    if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                        return
+
+            with contextlib.suppress(Exception):  # no answer in time (queue.Empty), a dead kernel: killed anyway
+                run_sync(stop)()
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            from papermill.engines import logger
+
+            kwargs = remove_args(["input_path"], **kwargs)  # as NBClientEngine does
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
+                                        startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                                        log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client = Client(nb_man, **final_kwargs)
+            try:
+                return client.execute()
+            except KeyboardInterrupt:
+                # interrupted while the kernel started or shut down: nbclient's clean-up did not run
+                _cancel_pending_tasks()
+                km = client.km
+                if km is not None and km.has_kernel:
+                    client.shutdown_kernel = "immediate"
+                    with contextlib.suppress(Exception):
+                        client._cleanup_kernel()
+                raise
+
+    papermill_engines.register(ENGINE_NAME, Engine)
+    return ENGINE_NAME
+
+
+def _cancel_pending_tasks(rounds: int = 3) -> None:
+    """Cancel what an interruption left running on this thread's event loop (nbclient's, run
+    cell by cell by ``run_sync``): the interrupted cell's task and its pollers. Left pending, they
+    ran again with the clean-up, saw the kernel killed and printed "Kernel died while waiting for
+    execute reply" and a DeadKernelError traceback ("Task exception was never retrieved")."""
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    with contextlib.suppress(Exception):
+        loop = ensure_event_loop()
+        for _ in range(rounds):  # a task may start another as it is cancelled
+            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            if not tasks:
+                return
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
 def execute_notebook(source: str | os.PathLike, output: str | os.PathLike, parameters: dict,
                      cwd: str | os.PathLike | None = None, progress: bool = True,
                      timeout: int | None = None):
-    """Execute one jupytext notebook with papermill into ``output`` (.ipynb); ``FerError`` on a failing cell."""
+    """Execute one jupytext notebook with papermill into ``output`` (.ipynb); ``FerError`` on a failing cell.
+
+    The notebook is executed into a temporary name beside ``output`` (``files.atomic_path``) that
+    takes the name ``output`` once every cell ran: an interrupted execution (Ctrl-C, SIGTERM under
+    ``sigterm_interrupts``) leaves no half-executed notebook under a finished one's name, and no
+    temporary file; its kernel is killed (``_register_engine``) and ``KeyboardInterrupt`` goes on
+    up. A failing cell's notebook is kept at ``output`` for inspection (the error names it).
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -168,13 +292,16 @@ def execute_notebook(source: str | os.PathLike, output: str | os.PathLike, param
     setup = _quiet_setup_cell(nb)
     if setup is not None:
         nb.cells.insert(0, setup)
-    with _kernel_environment(), tempfile.TemporaryDirectory(prefix="fer-kernel-") as sockets:
+    engine = _register_engine()
+    with (_kernel_environment(), tempfile.TemporaryDirectory(prefix="fer-kernel-", ignore_cleanup_errors=True) as sockets,
+          atomic_path(output) as partial):
         try:
-            return pm.execute_notebook(nb, str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-                                       cwd=str(cwd or output.parent), progress_bar=progress,
+            return pm.execute_notebook(nb, str(partial), parameters=parameters, kernel_name=KERNEL_NAME,
+                                       engine_name=engine, cwd=str(cwd or output.parent), progress_bar=progress,
                                        request_save_on_cell_execute=True, execution_timeout=timeout,
                                        **_ipc_kernel(sockets))
         except PapermillExecutionError as exc:
+            _keep_partial(partial, output)
             index, first = _failed_cell(output)
             where = f"cell {index}" if index else f"cell {exc.cell_index}"
             where += f" (`{first[:80]}`)" if first else ""
@@ -184,8 +311,15 @@ def execute_notebook(source: str | os.PathLike, output: str | os.PathLike, param
         except FerError:
             raise
         except Exception as exc:  # dead kernel, timeout, missing kernel
+            _keep_partial(partial, output)
             raise FerError(f"notebook {source.name}: execution failed ({exc.__class__.__name__}: "
                            f"{str(exc).strip()[:300]}); partly executed notebook (if any) at {output}") from None
+
+
+def _keep_partial(partial: Path, output: Path) -> None:
+    """A failed execution's notebook, kept at ``output`` for inspection (the error message says so)."""
+    with contextlib.suppress(OSError):
+        os.replace(partial, output)
 
 
 def read_timings(output_dir: str | os.PathLike) -> dict:
@@ -245,7 +379,8 @@ def run_report(params: str | os.PathLike | dict = "notebooks/params/full.yaml", 
         target = out / f"{src.stem}.ipynb"
         _say(f"[{i}/{len(sources)}] executing {src.name} -> {target}")
         t0 = time.time()
-        execute_notebook(src, target, p, cwd=out, progress=progress)
+        with _step(f"executing {src.name}"):
+            execute_notebook(src, target, p, cwd=out, progress=progress)
         _record_timing(out, src.stem, time.time() - t0)
         _say(f"[{i}/{len(sources)}] {src.stem} done in {time.time() - t0:.0f}s")
         executed.append(target)
@@ -271,15 +406,17 @@ def render_run(output_dir: str | os.PathLike, params: dict, executed: list | Non
     target = ensure_dir(language_folder(out, language), "report folder")
     suffix = "" if language == "en" else f"_{language}"
     t0 = time.time()
-    nb = render.merge_notebooks(executed, params)
-    html_path = render.render_html(nb, target / "report.html", assets, language)
-    slides_path = render.render_slides(nb, target / "slides.html", assets, language)
+    with _step("rendering the HTML"):
+        nb = render.merge_notebooks(executed, params)
+        html_path = render.render_html(nb, target / "report.html", assets, language)
+        slides_path = render.render_slides(nb, target / "slides.html", assets, language)
     _record_timing(out, f"render_html{suffix}", time.time() - t0)
     _say(f"wrote {html_path.name} and {slides_path.name} ({language}, {time.time() - t0:.0f}s)")
     if pdf:
         t0 = time.time()
-        render.print_pdf(html_path, target / "report.pdf")
-        render.print_pdf(slides_path, target / "slides.pdf", query="print-pdf")
+        with _step("printing the PDFs"):
+            render.print_pdf(html_path, target / "report.pdf")
+            render.print_pdf(slides_path, target / "slides.pdf", query="print-pdf")
         _record_timing(out, f"render_pdf{suffix}", time.time() - t0)
         _say(f"wrote report.pdf and slides.pdf ({language}, {time.time() - t0:.0f}s)")
     return target
@@ -335,20 +472,92 @@ def render_only(params: str | os.PathLike | dict | None = None, overrides: dict 
     return render_run(out, p, executed, p["language"], assets, pdf)
 
 
+# ---------------------------------------------------------------------------------------------
+# Interruptions: Ctrl-C and SIGTERM end a run in one line that says how to run it again
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where it lands as Ctrl-C's ``KeyboardInterrupt`` is (``sigterm_interrupts``),
+    so that it gets the same clean-up: the kernel killed, no partial notebook, no Chromium left."""
+
+
+#: Exit status of a run ended by SIGINT (Ctrl-C) and by SIGTERM: the shell's 128 + signal number.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """Meanwhile SIGTERM raises ``Terminated`` in the main thread (by default it ends Python at
+    once: no ``finally`` runs, the temporary notebook stays and the kernel outlives its parent for
+    a while). A second SIGTERM during the clean-up is ignored. Elsewhere than in the main thread,
+    nothing changes (Python handles signals there only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+
+    def handler(signum, frame):
+        if received:
+            return  # cleaning up after the first one
+        received.append(signum)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _step(what: str):
+    """Name the step an interruption lands in (``KeyboardInterrupt.fer_step``) for its message."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if not getattr(exc, "fer_step", None):
+            exc.fer_step = what
+        raise
+
+
+def report_command(params, overrides, output_dir, only_render: bool = False) -> str:
+    """The ``fer report`` command line of these arguments, quoted for a POSIX shell."""
+    words = ["fer", "report"] + (["--render-only"] if only_render else [])
+    words += ["--params", str(params)] if params else []
+    for key, value in overrides or []:
+        words += ["-p", str(key), str(value)]
+    words += ["--out", str(output_dir)] if output_dir else []
+    return shlex.join(words)
+
+
 def run_report_cli(params: str | os.PathLike | None, overrides, output_dir: str | os.PathLike | None,
                    only_render: bool = False) -> int:
     """``fer report`` (``only_render``: ``fer report --render-only``): 0 on success, printing the
-    files written; a ``FerError`` prints one line and returns 2."""
+    files written; a ``FerError`` prints one line and returns 2.
+
+    Interrupted (Ctrl-C: 130, SIGTERM: 143), it prints one line naming the command that starts it
+    again: a run executes every notebook again (none is reused, as a run's notebooks must come
+    from one execution), ``--render-only`` renders again. No partial notebook or PDF, temporary
+    file, kernel or browser is left (``execute_notebook``, ``render.print_pdf``).
+    """
     try:
-        if only_render:
-            folder = render_only(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
-        else:
-            out = run_report(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
-            folder = language_folder(out, load_profile(params or PARAMS_DIR / "full.yaml",
-                                                        parse_overrides(overrides))["language"])
+        with sigterm_interrupts():
+            if only_render:
+                folder = render_only(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
+            else:
+                out = run_report(params or PARAMS_DIR / "full.yaml", parse_overrides(overrides), output_dir)
+                folder = language_folder(out, load_profile(params or PARAMS_DIR / "full.yaml",
+                                                            parse_overrides(overrides))["language"])
     except FerError as exc:
         print(f"fer report: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt as exc:
+        during = f" while {exc.fer_step}" if getattr(exc, "fer_step", None) else ""
+        again = ("to render it again (nothing is executed)" if only_render
+                 else "to run the report again (every notebook is executed again, none is reused)")
+        print(f"fer report: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}{during}; "
+              f"run `{report_command(params, overrides, output_dir, only_render)}` {again}",
+              file=sys.stderr, flush=True)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     for name in ("report.html", "report.pdf", "slides.html", "slides.pdf"):
         if (folder / name).is_file():
             print(folder / name)

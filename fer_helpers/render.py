@@ -29,6 +29,7 @@ slides and PDF that open offline.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -36,8 +37,10 @@ import html
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -474,22 +477,78 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, query: 
     """Print a local HTML file to PDF with headless Chromium (its own CSS decides page size and footer).
 
     Chromium prints to a temporary name that replaces ``pdf_path`` only once it holds a PDF: a
-    failed or killed print leaves the previous PDF as it was.
+    failed or killed print leaves the previous PDF as it was. Chromium runs in a process group of
+    its own, its profile and its temporary files in one temporary folder (``fer-chromium-*``):
+    however the print ends (done, failed, timed out, Ctrl-C, SIGTERM), the whole group is killed
+    before that folder is removed, so no browser process is left writing into a folder being
+    deleted, and neither outlives the call.
     """
     chromium = find_chromium()
     if chromium is None:
         raise FerError("Chromium not found; install it (scripts/install_report_tools.sh) or set FER_CHROMIUM")
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
     url = html_path.as_uri() + (f"?{query}" if query else "")
-    with atomic_path(pdf_path) as tmp, tempfile.TemporaryDirectory(prefix="fer-chromium-") as profile:
+    with atomic_path(pdf_path) as tmp, _chromium_folder() as folder:
+        profile, scratch = folder / "profile", folder / "tmp"
+        scratch.mkdir()
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                "--run-all-compositor-stages-before-draw", f"--virtual-time-budget={budget_ms}",
                f"--print-to-pdf={tmp}", url]
+        # a session of its own: a Ctrl-C in the terminal reaches fer alone, which ends the whole
+        # browser (its renderer and helper processes too) before removing their profile
+        # TMPDIR: its singleton socket folder (org.chromium.Chromium.*), which a killed browser leaves
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)})
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise FerError(f"Chromium took more than {timeout}s to print {html_path.name}") from None
+        finally:
+            _kill_process_group(proc)
         if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
-            tail = " | ".join((proc.stderr or "").strip().splitlines()[-5:])
+            tail = " | ".join((stderr or "").strip().splitlines()[-5:])
             raise FerError(f"Chromium could not print {html_path.name} (exit {proc.returncode}): {tail}")
     return pdf_path
+
+
+@contextlib.contextmanager
+def _chromium_folder():
+    """A temporary folder (``fer-chromium-*``) for Chromium's profile and its own temporary files,
+    removed on the way out whatever happened.
+
+    Not ``tempfile.TemporaryDirectory``: its clean-up raised "Directory not empty: 'Default'" (a
+    traceback instead of one line) when a browser process still wrote into it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="fer-chromium-"))
+    try:
+        yield folder
+    finally:
+        _remove_tree(folder)
+
+
+def _remove_tree(folder: Path, tries: int = 20) -> None:
+    """``shutil.rmtree`` that ignores errors and tries again while the folder is still there
+    (a file a dying process wrote meanwhile)."""
+    for _ in range(tries):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
+
+
+def _kill_process_group(proc: subprocess.Popen, wait_s: float = 5.0) -> None:
+    """SIGKILL the process group ``proc`` leads (it was started with ``start_new_session``) and
+    wait until none of its processes is left, for at most ``wait_s`` seconds."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=wait_s)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # still someone in the group (a helper the leader started)
+        except (ProcessLookupError, PermissionError):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(0.02)

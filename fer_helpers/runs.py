@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import yaml
 from .data import display_path
 from .errors import FerError
 from .files import write_text
-from .sweep import ERROR_FILE, RUNS_DIR, SWEEP_RECORD, is_running
+from .sweep import ERROR_FILE, RUNS_DIR, SWEEP_RECORD, is_running, read_records
 
 COLUMNS = ["variant", "status", "changes", "val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1",
            "best_epoch", "epochs", "wall_minutes", "machine", "commit"]
@@ -91,12 +92,13 @@ def run_row(folder: Path, name: str, changes: dict | None) -> dict:
     params = {}
     try:
         params = (yaml.safe_load((folder / "params.yaml").read_text()) or {}).get("training", {})
-    except (OSError, yaml.YAMLError, AttributeError):
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
         pass
-    metrics, info = _read_json(folder / "metrics.json"), _read_json(folder / "run.json")
+    metrics, info, damage = read_records(folder)
     history = read_history(folder)
-    row["epochs"] = params.get("epochs")
-    if metrics and info:
+    epochs = params.get("epochs") if isinstance(params, dict) else None
+    row["epochs"] = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
+    if metrics is not None and info is not None:
         row.update(status="finished", val_accuracy=metrics["validation"]["accuracy"],
                    val_macro_f1=metrics["validation"]["macro_f1"], best_epoch=info.get("best_epoch"),
                    epochs=info.get("epochs_run"), wall_minutes=round(info.get("wall_seconds", 0) / 60, 1),
@@ -106,12 +108,18 @@ def run_row(folder: Path, name: str, changes: dict | None) -> dict:
         return row
     done = 0 if history is None else len(history)
     if done:
-        best = history["val_accuracy"].idxmax()
-        row.update(val_accuracy=float(history.loc[best, "val_accuracy"]),
-                   val_macro_f1=float(history.loc[best, "val_macro_f1"]), best_epoch=int(history.loc[best, "epoch"]),
-                   wall_minutes=round(float(history["epoch_seconds"].sum()) / 60, 1))
+        try:
+            best = history["val_accuracy"].idxmax()
+            row.update(val_accuracy=float(history.loc[best, "val_accuracy"]),
+                       val_macro_f1=float(history.loc[best, "val_macro_f1"]),
+                       best_epoch=int(history.loc[best, "epoch"]),
+                       wall_minutes=round(float(history["epoch_seconds"].sum()) / 60, 1))
+        except (KeyError, ValueError, TypeError):  # a history.csv of other columns: its rows still count
+            pass
     if is_running(folder):  # first: a sweep run again retries a variant whose last attempt failed
         row["status"] = f"running, epoch {done}/{row['epochs'] or '?'}"
+    elif damage:  # not "interrupted": its training ended, and a record of it is broken
+        row["status"] = f"damaged: {damage}"
     elif (folder / ERROR_FILE).is_file():
         reason = (folder / ERROR_FILE).read_text().strip().splitlines()
         row["status"] = f"failed: {reason[0][:120]}" if reason else "failed"
@@ -195,6 +203,10 @@ def run_runs_cli(folder: str | os.PathLike | None = None, say=print, markdown: b
         table = collect(sweep)
         csv = sweep / "runs.csv"
         write_text(csv, table.to_csv(index=False))
+        for name, status in zip(table["variant"], table["status"]):  # one line each, the table still whole
+            if str(status).startswith("damaged: "):
+                print(f"fer runs: {display_path(sweep / name)}: damaged run record: "
+                      f"{status.removeprefix('damaged: ')} (fer sweep trains it again)", file=sys.stderr)
         description = sweep_record(sweep).get("description")
         say(("\n" if i else "") + f"{display_path(sweep)}" + (f": {description}" if description else ""))
         if markdown:

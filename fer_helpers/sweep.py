@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fcntl
 import itertools
 import json
 import os
 import platform
 import re
+import shlex
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +38,7 @@ from pathlib import Path
 
 import yaml
 
+from . import locks
 from .data import PROJECT_ROOT, display_path
 from .errors import FerError, Interrupted
 from .files import ensure_dir, write_text
@@ -214,9 +215,67 @@ def _epochs_done(folder: Path) -> int:
         return 0
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _metrics_problem(m) -> str | None:
+    if not isinstance(m, dict):
+        return f"holds {type(m).__name__ if m is not None else 'null'}, not the run's metrics"
+    for split in ("validation", "test"):
+        if split not in m and split == "test":
+            continue
+        part = m.get(split)
+        if not isinstance(part, dict) or not all(_number(part.get(k)) for k in ("accuracy", "macro_f1")):
+            return f"has no {split} accuracy and macro F1"
+    return None
+
+
+def _info_problem(info) -> str | None:
+    if not isinstance(info, dict):
+        return f"holds {type(info).__name__ if info is not None else 'null'}, not the run's record"
+    checks = {"wall_seconds": _number, "best_epoch": _number, "epochs_run": _number,
+              "git_commit": lambda v: isinstance(v, str), "machine": lambda v: isinstance(v, dict)}
+    bad = [k for k, ok in checks.items() if info.get(k) is not None and not ok(info[k])]
+    return f"has a bad {bad[0]}" if bad else None
+
+
+def read_records(folder: Path) -> tuple[dict | None, dict | None, str | None]:
+    """``(metrics, info, damage)`` of the run in ``folder``: its ``metrics.json`` and ``run.json``
+    (``None`` where absent) and, where either is there but unreadable or of the wrong shape
+    (truncated, emptied, binary, another program's JSON), one line saying so (then both are ``None``).
+
+    A damaged record is not a finished run: ``fer runs`` lists it as damaged, ``fer sweep`` trains
+    it again (its training resumes from the last checkpoint and writes the records anew).
+    """
+    found = {}
+    for name, problem in (("metrics.json", _metrics_problem), ("run.json", _info_problem)):
+        path = Path(folder) / name
+        if not path.exists():
+            found[name] = None
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return None, None, f"{name} cannot be read ({exc.strerror or exc})"
+        if not raw.strip():
+            return None, None, f"{name} is empty"
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError too: a binary file
+            return None, None, f"{name} is not valid JSON (truncated or overwritten)"
+        why = problem(value)
+        if why:
+            return None, None, f"{name} {why}"
+        found[name] = value
+    return found["metrics.json"], found["run.json"], None
+
+
 def is_finished(folder: Path) -> bool:
-    """A variant is finished once training wrote its ``run.json`` (the last file ``finish`` writes)."""
-    return (folder / "run.json").is_file() and (folder / "metrics.json").is_file()
+    """A variant is finished once training wrote its ``run.json`` (the last file ``finish`` writes)
+    and both it and ``metrics.json`` read back whole (``read_records``)."""
+    metrics, info, damage = read_records(folder)
+    return metrics is not None and info is not None and damage is None
 
 
 def _rate(folder: Path) -> tuple[str | None, float] | None:
@@ -271,32 +330,31 @@ def format_duration(seconds: float) -> str:
 
 @contextlib.contextmanager
 def _variant_lock(folder: Path):
-    """Hold the variant's lock for the duration; ``None`` is yielded when another process holds it."""
+    """Hold the variant's lock for the duration; ``None`` is yielded when another process holds it.
+
+    The same OS lock as a training run's (``locks``): released by the kernel when the process
+    ends, however it ends. The training inside the notebook kernel takes the folder's writer lock.
+    """
     ensure_dir(folder, "run folder")
-    with open(folder / LOCK_FILE, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield None
-            return
-        try:
-            yield f
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    f = locks.try_lock(folder / LOCK_FILE)
+    if f is None:
+        yield None
+        return
+    try:
+        yield f
+    finally:
+        locks.unlock(f)
 
 
 def is_running(folder: Path) -> bool:
-    """Whether a ``fer sweep`` process holds this variant's lock now."""
-    lock = Path(folder) / LOCK_FILE
-    if not lock.is_file():
-        return False
-    with open(lock, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-        return False
+    """Whether a ``fer sweep`` process holds this variant's lock now.
+
+    (Not the training's own writer lock: the notebook kernel of a sweep killed a moment ago may
+    still hold it for a second while it notices its parent is gone, and the folder then reads as
+    interrupted, which is what it is; a new training waits for nothing, ``locks.writer`` refuses
+    it only while that kernel lives.)
+    """
+    return locks.is_locked(Path(folder) / LOCK_FILE)
 
 
 def _check_same_recipe(variant: Variant) -> None:
@@ -348,10 +406,8 @@ class _EpochWatcher:
 
 
 def _summary(folder: Path) -> str:
-    try:
-        m = json.loads((folder / "metrics.json").read_text())
-        info = json.loads((folder / "run.json").read_text())
-    except (OSError, ValueError):
+    m, info, damage = read_records(folder)
+    if m is None or info is None or damage:
         return ""
     parts = [f"validation {m['validation']['accuracy']:.2%}"]
     if "test" in m:
@@ -423,6 +479,9 @@ def run_sweep(path: str | os.PathLike, only: str | None = None, dry_run: bool = 
         if is_finished(v.folder):
             say(f"{head}: finished already, {_summary(v.folder)}")
             continue
+        damage = read_records(v.folder)[2]
+        if damage:  # training resumes from its last checkpoint and writes the records again
+            say(f"{head}: damaged record, {damage}; not finished, training it again")
         left = sum(estimates[u.name] for u in chosen[i - 1:] if not is_finished(u.folder))
         with _variant_lock(v.folder) as lock:
             if lock is None:
@@ -438,8 +497,9 @@ def run_sweep(path: str | os.PathLike, only: str | None = None, dry_run: bool = 
             except Interrupted:
                 raise
             except KeyboardInterrupt:
-                raise Interrupted(f"sweep interrupted during {v.name}; run the same command again "
-                                  "to resume it") from None
+                again = ["fer", "sweep", str(path)] + (["--only", only] if only else []) \
+                    + (["--data", str(data_dir)] if data_dir else []) + (["--out", str(runs_dir)] if runs_dir else [])
+                raise Interrupted(f"sweep interrupted during {v.name}; resume it with: {shlex.join(again)}") from None
             except FerError as exc:
                 say(f"{head}: failed: {exc}")
                 failed.append(v.name)

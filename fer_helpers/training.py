@@ -4,7 +4,8 @@
 validation, float32), ``history.csv``, ``params.yaml``, ``labels.json``, ``metrics.json``
 (validation and, once, test), ``run.json`` (seed, versions, git commit, data fingerprint, wall
 time), ``MODEL_CARD.md``, and ``checkpoints/`` (what ``resume=True`` continues from, see ``_Run``).
-Every file is written atomically (``files``).
+Every file is written atomically (``files``), by one process at a time (``locks.writer``: a second
+``fer train`` into the folder is refused); a full disk stops the run with the command that resumes it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import json
 import math
 import os
+import shlex
 import time
 from pathlib import Path
 
@@ -21,12 +23,12 @@ import keras
 import numpy as np
 import yaml
 
-from . import augment, distill, files
+from . import augment, distill, files, locks
 from . import model as M
 from .data import display_path, load_dataset, seeded_subset
-from .errors import FerError, Interrupted
+from .errors import FerError, Interrupted, WriteFailed, disk_error, write_failed
 from .metrics import compute_metrics
-from .params import load_params, training_params
+from .params import run_training_params, training_params
 from .reproducibility import data_fingerprint, run_info, utc_now
 
 # ---------------------------------------------------------------------------------------------
@@ -412,14 +414,36 @@ def fit(params: dict | None = None, data_dir=None, out_dir="models/default", res
     a run is refused rather than overwritten.
     """
     out = Path(out_dir)
-    if resume and (out / "params.yaml").is_file():
-        # A resumed run keeps the parameters it started with; only its length may change.
-        params = load_params(out / "params.yaml")
-        overrides = {k: v for k, v in overrides.items() if k in ("epochs", "patience")}
+    params, overrides = run_training_params(params, out, resume, overrides)
     p = training_params(params, **overrides)
-    run = _Run(out, p)
-    if holds_run(out) and not resume:  # never overwrite a model
+    lock = out / locks.WRITER_LOCK
+    if holds_run(out) and not resume and not locks.is_locked(lock):  # never overwrite a model
         raise FerError(f"{out} already holds a training run; pass --resume to continue it or choose another --out")
+    files.ensure_dir(out, "model folder")
+    # One writer per model folder, from before the check that it holds no run until the last file:
+    # two runs started together both passed that check and mixed their files.
+    with locks.writer(out, "model folder", "wait for it to finish, or choose another --out"):
+        if holds_run(out) and not resume:
+            raise FerError(f"{out} already holds a training run; pass --resume to continue it or choose another --out")
+        try:
+            return _fit(out, p, data_dir, resume, verbose)
+        except FerError as exc:
+            if not isinstance(exc, WriteFailed):
+                raise
+            disk, path = exc, exc.path
+        except Exception as exc:
+            disk = disk_error(exc)  # a write outside files.atomic_path (a library's own)
+            if disk is None:
+                raise
+            path = disk.filename or out
+    # what a full disk (or lost write access) leaves is a resumable run: say how to continue
+    then = (f"continue with: fer train --out {shlex.quote(str(out))} --resume"
+            if (out / "params.yaml").is_file() else "run the same command again with --resume")
+    raise write_failed(path, disk, then=then) from None
+
+
+def _fit(out: Path, p: dict, data_dir, resume: bool, verbose) -> Path:
+    run = _Run(out, p)
     files.ensure_dir(run.ckpt_dir, "model folder")
     model = None
     if resume:
