@@ -137,14 +137,14 @@ border_right = 1 - sum(g["heatmap"][inner].sum() * g["n"] for g in right) / sum(
 border_area = 1 - (1 - 2 / 8) ** 2
 maps_text = {
     "en": "**What the maps show.** Averaged over {n} test faces, the maps of the faces the model gets right "
-          "peak between rows {lo} and {hi} of 48 (the centre of the face, around the nose) and spread over "
+          "peak {rows} of 48 (the centre of the face, around the nose) and spread over "
           "the eyes and the mouth alike: {upper_right} of their weight lies in the upper half of the face, "
           "{upper_wrong} for the faces it gets wrong. No class rests on one feature alone. The outer eighth of "
           "the image on every side (hair, background, the border, where a shortcut learned from how the photos "
           "were taken would show) holds {border} of the weight, for {area} of the area. Single faces vary more ({{@fig:gradcam}}): a map may sit on a smile or a brow. "
           "The averages of the rare classes rest on few faces (the numbers in {{@fig:gradcam-mean}}).",
     "tr": "**Haritalar ne gösteriyor.** {n} test yüzü üzerinden ortalandığında, modelin doğru bildiği "
-          "yüzlerin haritaları 48 satırın {lo}. ile {hi}. satırları arasında (yüzün ortası, burun çevresi) en "
+          "yüzlerin haritaları 48 satırın {rows_tr} (yüzün ortası, burun çevresi) en "
           "yüksek değerini alır ve gözlere ve ağza birlikte yayılır: ağırlıklarının {upper_right} kadarı yüzün üst "
           "yarısındadır, yanlış bildiği yüzlerde {upper_wrong}. Hiçbir sınıf tek bir özelliğe dayanmaz. Görüntünün "
           "her kenarındaki sekizde birlik şerit (fotoğrafların çekiliş biçiminden öğrenilmiş bir kestirmenin "
@@ -153,7 +153,9 @@ maps_text = {
           "içindeki sayılar).",
 }
 i18n.display_each(lambda lang: Markdown(maps_text[lang].format(
-    n=i18n.num(len(y_maps), lang), lo=min(peaks), hi=max(peaks),
+    n=i18n.num(len(y_maps), lang),
+    rows=f"at row {min(peaks)}" if min(peaks) == max(peaks) else f"between rows {min(peaks)} and {max(peaks)}",
+    rows_tr=f"{min(peaks)}. satırında" if min(peaks) == max(peaks) else f"{min(peaks)}. ile {max(peaks)}. satırları arasında",
     upper_right=i18n.pct(upper_right, lang, 0), upper_wrong=i18n.pct(upper_wrong, lang, 0),
     border=i18n.pct(border_right, lang, 0), area=i18n.pct(border_area, lang, 0))))
 
