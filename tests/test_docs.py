@@ -107,3 +107,23 @@ def test_the_link_checker_finds_links_and_anchors(tmp_path):
                     "## Part two\n\n## Part two\n\n[ref]: ../README.md\n")
     assert _links(page.read_text()) == ["other.md#part-two", "fig.png", "../README.md"]
     assert _anchors(page) == {"a-title-fer-export-and---engine", "part-two", "part-two-1"}
+
+
+def test_readme_headline_figures_are_the_shipped_models_records():
+    """The README's headline accuracy, its interval and contempt's recall come from
+    models/default/evaluation_test.json: a re-evaluated model with a stale README fails here."""
+    import json
+
+    from fer_helpers.metrics import proportion_interval
+
+    result = json.loads((PROJECT / "models" / "default" / "evaluation_test.json").read_text())
+    text = " ".join((PROJECT / "README.md").read_text().split())
+    k, n = round(result["accuracy"] * result["n"]), result["n"]
+    lo, hi = proportion_interval(k, n)
+    assert (f"{100 * result['accuracy']:.2f}% ({k:,} of {n:,}; 95% Wilson interval "
+            f"{100 * lo:.1f}-{100 * hi:.1f}%)") in text
+    contempt = result["per_class"]["contempt"]
+    hits, faces = round(contempt["recall"] * contempt["support"]), int(contempt["support"])
+    c_lo, c_hi = proportion_interval(hits, faces)
+    assert f"contempt {contempt['recall']:.2f} ({hits} of {faces} faces: its 95% interval runs from {c_lo:.2f} to {c_hi:.2f})" in text
+    assert f"| **{result['macro_f1']:.3f}** |" in text  # the headline table's macro F1
