@@ -84,7 +84,8 @@ result = evaluation.evaluate_model_dir(model_dir, data=data_dir, split="test", o
 # %%
 # The same test faces and predictions again, for the figures drawn in each language below.
 net, classes = model.load_model_dir(model_dir)
-x_test, y_test = data.seeded_subset(*data.load_dataset(data_dir).split("test"), eval_subset, seed)
+ds = data.load_dataset(data_dir)
+x_test, y_test = data.seeded_subset(*ds.split("test"), eval_subset, seed)
 probs = evaluation.predict_probs(net, x_test)
 
 # %% tags=["slides-only"] slideshow={"slide_type": "slide"}
@@ -121,7 +122,7 @@ results_text = {
 subset_note = {"en": " (a random subset, seed {seed})", "tr": " (rastgele bir alt küme, tohum {seed})"}
 references = {lang: paper.references_table(result, lang) for lang in i18n.LANGUAGES}
 # the test faces that have a copy in training (same pixels), in the order of x_test
-all_copies = data.load_dataset(data_dir).copies_in("test")
+all_copies = ds.copies_in("test")
 copies = data.seeded_subset(all_copies, all_copies, eval_subset, seed)[0]
 correct = probs.argmax(axis=1) == y_test
 interval = proportion_interval(correct.sum(), len(correct))
