@@ -95,20 +95,20 @@ def find_project(start: str | os.PathLike | None = None) -> Path | None:
 def working_project(start: str | os.PathLike | None = None) -> Path:
     """The checkout holding ``start`` (default: the working directory, a notebook's folder in
     JupyterLab), else ``PROJECT_ROOT``: the project whose reports/, models/ and notebooks/params/
-    a notebook opened there means (``params.run_paths`` may take its defaults from here)."""
+    a notebook opened there means (``params.run_paths`` takes its defaults from here)."""
     return find_project(start) or PROJECT_ROOT
 
 
 def other_project_notice(start: str | os.PathLike | None = None) -> str | None:
     """One line when ``start`` (default: the working directory) lies in another checkout of the
-    project than the one this package comes from (``PROJECT_ROOT``), saying which one is used;
-    None when they are the same, or ``start`` is in none."""
+    project than the one this package comes from (``PROJECT_ROOT``): its files are that
+    checkout's, its code the other's; None when they are the same, or ``start`` is in none."""
     project = find_project(start)
     if project is None or project == PROJECT_ROOT:
         return None
-    return (f"fer_helpers: this folder is in the project {project}, but fer_helpers and its default "
-            f"paths (reports/, models/default, notebooks/params/, data/) are those of {PROJECT_ROOT}, "
-            f"the one installed; to use {project.name}'s own, run `pip install -e {project}` "
+    return (f"fer_helpers: this notebook reads and writes the project {project} (its reports/, models/ "
+            f"and notebooks/params/), but runs the fer_helpers code of {PROJECT_ROOT}, the one installed; "
+            f"to run {project.name}'s own code, run `pip install -e {project}` "
             f"(or start Jupyter with PYTHONPATH={project})")
 
 

@@ -12,7 +12,9 @@ the wrong type or out of range fails with one line naming it before anything is 
 - ``run_paths``: where a run reads and writes. One rule for every way a notebook runs (``fer
   report``, papermill from any folder, JupyterLab in ``notebooks/``): the defaults live in the
   project (``reports/<run_name>``, ``models/default``), never in the working directory; a
-  relative path a user gives is taken from the working directory, else from the project.
+  relative path a user gives is taken from the working directory, else from the project. The
+  project is the checkout the notebook or command was started in (``data.working_project``: a
+  second clone writes into itself), else the one the package comes from.
   ``notebook_parameters`` adds the checks ``fer report`` makes before its first notebook.
 - ``use_profile``: ``FER_PROFILE=smoke`` (a profile name or a params file) chooses the profile of
   a notebook run by hand (JupyterLab, papermill) without editing a tracked file.
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import PROJECT_ROOT, display_path
+from .data import PROJECT_ROOT, display_path, working_project
 from .errors import FerError
 from .i18n import LANGUAGES
 
@@ -289,15 +291,19 @@ def check_params(params: dict, source: str = "params") -> dict:
 
 def resolve_params_file(path: str | os.PathLike | None) -> Path:
     """The params file: as given, else relative to the project (``notebooks/params/full.yaml``),
-    else a profile name (``smoke`` -> ``notebooks/params/smoke.yaml``)."""
+    else a profile name (``smoke`` -> ``notebooks/params/smoke.yaml``). The project is the checkout
+    the working directory lies in (``data.working_project``), then the package's."""
+    project = working_project()
+    profiles = project / "notebooks" / "params"
     if path is None:
-        path = PARAMS_DIR / "full.yaml"
+        path = profiles / "full.yaml"
     p = Path(path).expanduser()
-    for candidate in (p, PROJECT_ROOT / p, PARAMS_DIR / f"{p}.yaml" if not p.suffix else None):
-        if candidate is not None and candidate.is_file():
+    named = [] if p.suffix else [profiles / f"{p}.yaml", PARAMS_DIR / f"{p}.yaml"]
+    for candidate in (p, project / p, PROJECT_ROOT / p, *named):
+        if candidate.is_file():
             return candidate
     raise FerError(f"params file not found: {p} (profiles: "
-                   f"{', '.join(q.stem for q in sorted(PARAMS_DIR.glob('*.yaml'))) or 'none'})")
+                   f"{', '.join(q.stem for q in sorted(profiles.glob('*.yaml'))) or 'none'})")
 
 
 def load_profile(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
@@ -310,7 +316,8 @@ def load_profile(path: str | os.PathLike | None = None, overrides: dict | None =
 # Paths: one rule for fer report, papermill and JupyterLab
 
 def _resolve_path(value: str | os.PathLike | None, what: str, must_exist: bool = False) -> str | None:
-    """Absolute path: as given, else relative to the working directory, else to the project.
+    """Absolute path: as given, else relative to the working directory, else to the project
+    (``data.working_project``: the checkout the working directory lies in, else the package's).
 
     With ``must_exist`` an absolute path is checked too: a missing one must fail here, not in
     a notebook after minutes of work.
@@ -318,10 +325,11 @@ def _resolve_path(value: str | os.PathLike | None, what: str, must_exist: bool =
     if value is None:
         return None
     p = Path(value).expanduser()
-    if not p.is_absolute() and not p.exists() and (PROJECT_ROOT / p).exists():
-        p = PROJECT_ROOT / p
+    project = working_project()
+    if not p.is_absolute() and not p.exists() and (project / p).exists():
+        p = project / p
     if must_exist and not p.exists():
-        looked = "" if p.is_absolute() else f" (looked in {Path.cwd()} and {PROJECT_ROOT})"
+        looked = "" if p.is_absolute() else f" (looked in {Path.cwd()} and {project})"
         raise FerError(f"{what} not found: {p}{looked}")
     # absolute but with its links kept: a ../shared that links elsewhere still reads ../shared in
     # reports (display_path), where the link's target would show one machine's layout
@@ -335,9 +343,12 @@ def run_paths(run_name: str, data_dir: str | None = None, model_dir: str | None 
 
     ``output_dir`` None is ``reports/<run_name>`` in the project, ``model_dir`` None the run's own
     ``<output_dir>/model``. A notebook calls this right after its parameters cell, so papermill
-    from any folder, JupyterLab and ``fer report`` read and write the same places.
+    from any folder, JupyterLab and ``fer report`` read and write the same places. The project
+    is the checkout the working directory lies in (a notebook's kernel starts in its folder), so
+    a notebook of a second clone writes into that clone even when the package imported is the
+    first clone's; outside any checkout it is the package's (``data.working_project``).
     """
-    out = Path(output_dir).expanduser() if output_dir else PROJECT_ROOT / "reports" / run_name
+    out = Path(output_dir).expanduser() if output_dir else working_project() / "reports" / run_name
     out = out.resolve()
     model = _resolve_path(model_dir, "model_dir") if model_dir is not None else str(out / "model")
     return _resolve_path(data_dir, "data_dir"), model, str(out)

@@ -6,7 +6,7 @@
 2. Ctrl-C while Chromium prints a PDF: no ``fer-chromium-*`` profile, no browser process left,
    and `fer report --render-only` says so in one line.
 3. Ctrl-C during a sweep's training notebook: one line with the command that resumes it.
-4. A notebook run from a second clone uses that clone's project, or says which one it uses.
+4. A notebook run from a second clone reads and writes that clone, and says whose code it runs.
 """
 
 from __future__ import annotations
@@ -301,17 +301,25 @@ def test_find_project_is_the_enclosing_checkout_and_the_notice_names_both(tmp_pa
     assert str(other.resolve()) in notice and str(PROJECT) in notice and "\n" not in notice
 
 
-def test_a_notebook_opened_in_a_second_clone_uses_it_or_says_which_project_it_uses(tmp_path):
+def test_a_notebook_opened_in_a_second_clone_writes_into_that_clone_and_says_whose_code_runs(tmp_path):
     """Two clones on one machine, the package installed from the first (here: PYTHONPATH): a
     notebook of the second, run with papermill from its notebooks/ folder as JupyterLab starts a
-    kernel there, writes into the second clone or says in its output that it uses the first."""
+    kernel there, writes into the second clone (reports/, models/ and the profiles are its own)
+    and says in one line that the code it runs is the first clone's. It used to write into the
+    first clone (its reports/interactive/) without a word."""
     import jupytext
 
     clone = tmp_path / "second"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(PROJECT), str(clone)], check=True, timeout=300)
     real = jupytext.read(clone / "notebooks" / "01_data_exploration.py", fmt="py:percent")
     last = next(i for i, c in enumerate(real.cells) if "run_paths(" in c.source)  # its parameters and paths cells
-    cells = real.cells[: last + 1] + [nbformat.v4.new_code_cell("print('OUTPUT_DIR', output_dir)")]
+    marker = f"written-by-{os.getpid()}-{time.monotonic_ns()}.txt"  # a name no other run writes
+    cells = real.cells[: last + 1] + [nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom fer_helpers.params import resolve_params_file\n"
+        "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
+        f"Path(output_dir, {marker!r}).write_text('here')\n"
+        "print('OUTPUT_DIR', output_dir)\nprint('MODEL_DIR', model_dir)\n"
+        "print('PROFILE', resolve_params_file('smoke'))")]
     head = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                           "language": "python"}})
     nbformat.write(head, clone / "notebooks" / "00_head.ipynb")
@@ -322,9 +330,31 @@ def test_a_notebook_opened_in_a_second_clone_uses_it_or_says_which_project_it_us
     assert run.returncode == 0, run.stderr[-3000:]
     executed = nbformat.read(clone / "notebooks" / "00_head.out.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    output_dir = re.search(r"OUTPUT_DIR (.*)", text).group(1).strip()
-    uses_the_clone = Path(output_dir).is_relative_to(clone.resolve())
-    says_which = [line for line in text.splitlines() if str(clone.resolve()) in line and str(PROJECT) in line]
-    assert uses_the_clone or says_which, text
-    if says_which:
-        assert len(says_which) == 1 and Path(output_dir).is_relative_to(PROJECT), text
+    second = clone.resolve()
+    assert re.search(r"OUTPUT_DIR (.*)", text).group(1).strip() == str(second / "reports" / "interactive"), text
+    assert re.search(r"MODEL_DIR (.*)", text).group(1).strip() == str(second / "models" / "default"), text
+    assert re.search(r"PROFILE (.*)", text).group(1).strip() == str(second / "notebooks" / "params" / "smoke.yaml")
+    assert (second / "reports" / "interactive" / marker).read_text() == "here"
+    assert not (PROJECT / "reports" / "interactive" / marker).exists(), "written into the first clone"
+    says_which = [line for line in text.splitlines() if str(second) in line and str(PROJECT) in line]
+    assert len(says_which) == 1 and "code" in says_which[0], text
+
+
+def test_run_paths_and_relative_paths_resolve_in_the_checkout_a_command_starts_in(tmp_path, monkeypatch):
+    """The same rule in-process: from a second checkout (its notebooks/ folder or its root), the
+    defaults and relative paths are its own; outside any checkout, the package's."""
+    from fer_helpers import params
+
+    second = tmp_path / "second"
+    (second / "notebooks" / "params").mkdir(parents=True)
+    (second / "fer_helpers").mkdir()
+    (second / "models" / "mine").mkdir(parents=True)
+    (second / "notebooks" / "params" / "smoke.yaml").write_text((PROJECT / "notebooks/params/smoke.yaml").read_text())
+    for cwd in (second, second / "notebooks"):
+        monkeypatch.chdir(cwd)
+        data_dir, model_dir, output_dir = params.run_paths("smoke", None, "models/mine")
+        assert (data_dir, model_dir, output_dir) == (None, str(second / "models" / "mine"),
+                                                     str(second / "reports" / "smoke"))
+        assert params.resolve_params_file("smoke") == second / "notebooks" / "params" / "smoke.yaml"
+    monkeypatch.chdir(tmp_path)
+    assert params.run_paths("smoke")[2] == str(PROJECT / "reports" / "smoke")
