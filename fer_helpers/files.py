@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import FerError, disk_error, write_failed
+from .errors import WRITE_FIXES, FerError, WriteFailed, disk_error, write_failed
 
 TMP_PREFIX = ".tmp-"
 
@@ -157,23 +157,38 @@ def atomic_dir(path: str | os.PathLike):
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _folder_error(path: Path, message: str, error: OSError) -> FerError:
+    """``message`` as a ``FerError``; for a full disk or lost write access (``errors.WRITE_FIXES``)
+    a ``WriteFailed`` that adds what to do, so a training run adds how to resume."""
+    if error.errno not in WRITE_FIXES:
+        return FerError(message)
+    fix = "free space on its file system" if error.errno in (errno.ENOSPC, errno.EDQUOT) \
+        else "restore write access to it (or choose another folder)"
+    exc = WriteFailed(f"{message}; {fix}, then run the command again")
+    exc.errno, exc.strerror, exc.path, exc.fix = error.errno, error.strerror, str(path), fix
+    return exc
+
+
 def ensure_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
-    """Create a folder we will write into; one ``FerError`` line when it cannot be (a file, /proc, read-only)."""
+    """Create a folder we will write into; one ``FerError`` line when it cannot be (a file, /proc,
+    read-only), a ``WriteFailed`` saying what to do when space or write access is missing (also
+    when it is lost midway: ``plots.save_figure`` checks the folder before each figure)."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise FerError(f"{path}: {what} is an existing file, not a folder") from None
     except OSError as exc:
-        raise FerError(f"{path}: cannot create {what} ({exc.strerror or exc})") from None
+        raise _folder_error(path, f"{path}: cannot create {what} ({exc.strerror or exc})", exc) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise FerError(f"{path}: {what} is not writable")
+        denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        raise _folder_error(path, f"{path}: {what} is not writable", denied)
     probe = path / f"{TMP_PREFIX}{os.getpid()}-probe"
     try:  # /proc and /sys pass the access check but refuse new files
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise FerError(f"{path}: cannot write into {what} ({exc.strerror or exc})") from None
+        raise _folder_error(path, f"{path}: cannot write into {what} ({exc.strerror or exc})", exc) from None
     return path
 
 

@@ -1,5 +1,5 @@
 """The reliability issue's second pass: one writer per run folder, damaged run records, a full
-disk mid-run, and parameters checked before TensorFlow loads.
+disk or lost write access mid-run, and parameters checked before TensorFlow loads.
 
 The behaviour of processes is tested with real ``fer`` processes on tiny synthetic data: two
 trainings started together, a kill -9, a file system that fills up (a small tmpfs where this
@@ -347,6 +347,118 @@ def test_training_on_a_file_system_that_fills_up_says_how_to_resume(tiny, tmp_pa
         resumed = fer("train", "--out", out, "--resume", "-p", "epochs", done + 1)
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         assert list(pd.read_csv(out / "history.csv")["epoch"]) == list(range(1, done + 2))
+
+
+#: Child process, where ``chmod`` cannot take write access away (root writes anyway): `fer ARGS`
+#: with FOLDER behaving as after ``chmod -R a-w`` once the file named START_AFTER exists in it:
+#: opening a file there for writing, creating, renaming, linking or removing fails with EACCES.
+SIMULATED_READ_ONLY = """
+import builtins, errno, io, os, sys
+folder, start_after = os.path.abspath(sys.argv[1]), sys.argv[2]
+def read_only(path):
+    try:
+        path = os.path.abspath(os.fsdecode(path))
+    except TypeError:
+        return False
+    return (path == folder or path.startswith(folder + os.sep)) and any(
+        start_after in names for _, _, names in os.walk(folder))
+def refuse(path):
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+real_open = io.open
+def open_(file, mode="r", *args, **kwargs):
+    if isinstance(file, (str, bytes, os.PathLike)) and any(m in mode for m in "wax+") and read_only(file):
+        refuse(file)
+    return real_open(file, mode, *args, **kwargs)
+builtins.open = io.open = open_
+real_os_open = os.open
+def os_open(path, flags, *args, **kwargs):
+    if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and read_only(path):
+        refuse(path)
+    return real_os_open(path, flags, *args, **kwargs)
+os.open = os_open
+def guarded(real, *paths_at):
+    def call(*args, **kwargs):
+        for i in paths_at:
+            if i < len(args) and read_only(args[i]):
+                refuse(args[i])
+        return real(*args, **kwargs)
+    return call
+os.replace, os.rename, os.link = (guarded(f, 0, 1) for f in (os.replace, os.rename, os.link))
+os.unlink = os.remove = guarded(os.unlink, 0)
+os.mkdir, os.rmdir = guarded(os.mkdir, 0), guarded(os.rmdir, 0)
+from fer_helpers.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def make_read_only(folder: Path, writable: bool = False) -> None:
+    for root, dirs, names in os.walk(folder):
+        for name in [*dirs, *names, None]:
+            path = Path(root) / name if name else Path(root)
+            mode = path.stat().st_mode
+            path.chmod(mode | 0o200 if writable else mode & ~0o222)
+
+
+@pytest.mark.slow
+def test_training_whose_folder_turns_read_only_says_how_to_resume_and_leaves_no_half_file(tiny, tmp_path):
+    """Write access lost mid-run (``chmod -R a-w`` on the model folder after the first epoch):
+    one line naming the file and what to do, the command that resumes, no traceback, nothing
+    half-written under a final name; once access is back, the run resumes."""
+    data, _, long, _ = tiny
+    out = tmp_path / "m"
+    if os.geteuid() != 0:  # a real chmod
+        proc = subprocess.Popen(fer_command("train", "--params", long, "--data", data, "--out", out), cwd=PROJECT,
+                                env=_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: committed(out), proc, "first epoch")
+            make_read_only(out)
+            proc.wait(timeout=300)
+        finally:
+            proc.kill()
+    else:  # root writes into a read-only folder anyway: the child sees what chmod would give
+        proc = subprocess.Popen([sys.executable, "-c", SIMULATED_READ_ONLY, out, "epoch-0001.json", "train",
+                                 "--params", long, "--data", data, "--out", out], cwd=PROJECT, env=_env(),
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.wait(timeout=600)
+    _, stderr = proc.communicate()
+    make_read_only(out, writable=True)
+    lines = our_lines(stderr)
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in stderr, stderr[-3000:]
+    assert lines[0].startswith(f"fer: error: {out}/"), lines[0]  # the file that could not be written
+    assert "Permission denied" in lines[0] and "restore write access to its folder" in lines[0], lines[0]
+    assert lines[0].endswith(f"continue with: fer train --out {out} --resume"), lines[0]
+    assert not list(out.rglob(f"{TMP_PREFIX}*")) and not (out / "model.keras").exists()
+    pd.read_csv(out / "history.csv")  # whole
+    for record in out.rglob("*.json"):
+        json.loads(record.read_text())  # whole
+
+    done = committed(out)[-1]
+    resumed = fer("train", "--out", out, "--resume", "-p", "epochs", done + 1)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert list(pd.read_csv(out / "history.csv")["epoch"]) == list(range(1, done + 2))
+
+
+@pytest.mark.slow
+def test_evaluate_whose_folder_turns_read_only_midway_is_one_line_and_leaves_no_half_file(tiny, tmp_path):
+    """The folder turns read-only once the first figure is written (simulated: a real chmod
+    between two figures of one process cannot be timed): the next file's name and what to do,
+    in one line; no results file."""
+    data, _, _, model = tiny
+    out = tmp_path / "results"
+    out.mkdir()
+    run = subprocess.run([sys.executable, "-c", SIMULATED_READ_ONLY, out, "confusion_test.png", "evaluate", model,
+                          "--data", data, "--out", out], cwd=PROJECT, capture_output=True, text=True, env=_env(),
+                         timeout=600)
+    lines = our_lines(run.stderr)
+    assert run.returncode == 2 and len(lines) == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert lines[0].startswith(f"fer evaluate: error: {out}") and "Permission denied" in lines[0], lines[0]
+    assert "restore write access" in lines[0] and lines[0].endswith("then run the command again"), lines[0]
+    from PIL import Image
+
+    assert (out / "confusion_test.png").is_file()  # written before access was lost: whole
+    for png in out.glob("*.png"):
+        Image.open(png).load()
+    assert not list(out.glob("evaluation_*")) and not list(out.rglob(f"{TMP_PREFIX}*"))
 
 
 # ---------------------------------------------------------------------------------------------
