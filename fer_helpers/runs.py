@@ -11,6 +11,7 @@ seeds: a difference is called real only when it is larger than that noise.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,9 +22,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .data import display_path
+from .data import PROJECT_ROOT, display_path
 from .errors import FerError
-from .files import write_text
+from .files import sha256, write_text
 from .sweep import ERROR_FILE, RUNS_DIR, SWEEP_RECORD, is_running, read_records
 
 COLUMNS = ["variant", "status", "changes", "val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1",
@@ -85,8 +86,42 @@ def machine_name(info: dict | None) -> str | None:
     return f"{machine['cpu_count']}-core CPU" if machine.get("cpu_count") else None
 
 
+@functools.lru_cache(maxsize=None)
+def _weights_hash(path: str, size: int, mtime: float) -> str:
+    return sha256(path)
+
+
+def _models_by_hash(root: Path) -> dict[str, str]:
+    """The model folders under ``root/models`` by the sha256 of their ``model.keras``."""
+    found = {}
+    for weights in sorted((root / "models").glob("*/model.keras")):
+        stat = weights.stat()
+        found[_weights_hash(str(weights), stat.st_size, stat.st_mtime)] = f"models/{weights.parent.name}"
+    return found
+
+
+def _teachers_as_found(changes: dict, info: dict | None, root: Path) -> dict:
+    """``changes`` with each teacher named by the folder that holds it now: a student records its
+    teachers' hashes, and the folder it named (``models/default``) may hold another model since
+    (a shipped student replaces its teacher). A teacher found nowhere keeps its name and hash."""
+    recorded = (info or {}).get("teachers") or []
+    key = next((k for k in ("training.teachers", "teachers") if k in changes), None)
+    if not recorded or key is None or not all(isinstance(t, dict) and t.get("sha256") for t in recorded):
+        return changes
+    by_hash = _models_by_hash(root)
+    now = []
+    for t in recorded:
+        folder = str(t.get("folder", "?"))
+        if folder.startswith(f"{RUNS_DIR.name}/"):
+            now.append(folder)  # a run of a sweep keeps its folder
+        else:
+            now.append(by_hash.get(t["sha256"], f"{folder}@{t['sha256'][:7]}"))
+    return {**changes, key: now}
+
+
 def run_row(folder: Path, name: str, changes: dict | None) -> dict:
-    """One row of the table for the run in ``folder``."""
+    """One row of the table for the run in ``folder``: its teachers (a distilled run) named by the
+    model folder that holds them now (``_teachers_as_found``)."""
     row = dict.fromkeys(COLUMNS)
     row.update(variant=name, changes=_describe(changes) if changes is not None else "")
     params = {}
@@ -98,6 +133,8 @@ def run_row(folder: Path, name: str, changes: dict | None) -> dict:
     history = read_history(folder)
     epochs = params.get("epochs") if isinstance(params, dict) else None
     row["epochs"] = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
+    if changes is not None and info is not None:
+        row["changes"] = _describe(_teachers_as_found(changes, info, PROJECT_ROOT))
     if metrics is not None and info is not None:
         row.update(status="finished", val_accuracy=metrics["validation"]["accuracy"],
                    val_macro_f1=metrics["validation"]["macro_f1"], best_epoch=info.get("best_epoch"),
@@ -192,7 +229,10 @@ def format_markdown(table: pd.DataFrame) -> str:
 
 
 def run_runs_cli(folder: str | os.PathLike | None = None, say=print, markdown: bool = False) -> int:
-    """``fer runs [FOLDER] [--markdown]``: print each sweep's table and write its ``runs.csv``."""
+    """``fer runs [FOLDER] [--markdown]``: print each sweep's table and write its ``runs.csv``;
+    the paths it prints are the working directory's (``data.shell_path``), to paste as they are."""
+    from .data import shell_path
+
     root = Path(folder) if folder else RUNS_DIR
     if not root.is_dir():
         raise FerError(f"runs folder not found: {root}" + ("" if folder else " (run a sweep first: fer sweep FILE)"))
@@ -205,15 +245,15 @@ def run_runs_cli(folder: str | os.PathLike | None = None, say=print, markdown: b
         write_text(csv, table.to_csv(index=False))
         for name, status in zip(table["variant"], table["status"]):  # one line each, the table still whole
             if str(status).startswith("damaged: "):
-                print(f"fer runs: {display_path(sweep / name)}: damaged run record: "
+                print(f"fer runs: {shell_path(sweep / name)}: damaged run record: "
                       f"{status.removeprefix('damaged: ')} (fer sweep trains it again)", file=sys.stderr)
         description = sweep_record(sweep).get("description")
-        say(("\n" if i else "") + f"{display_path(sweep)}" + (f": {description}" if description else ""))
+        say(("\n" if i else "") + f"{shell_path(sweep)}" + (f": {description}" if description else ""))
         if markdown:
             say(format_markdown(table))
         else:
             say(format_table(table))
-            say(f"({display_path(csv)})")
+            say(f"({shell_path(csv)})")
     return 0
 
 
