@@ -143,3 +143,23 @@ def mean_heatmaps(model: keras.Model, x, y, classes, layer: str | None = None, b
             heat, mean_face, n = sums.setdefault(key, [np.zeros(size), np.zeros(size), 0])
             sums[key] = [heat + _upsample(cam, size), mean_face + face, n + 1]
     return {key: {"heatmap": heat / n, "face": mean_face / n, "n": n} for key, (heat, mean_face, n) in sums.items()}
+
+
+def face_heatmaps(model: keras.Model, faces, pred_index=None, layer: str | None = None,
+                  batch_size: int = 256) -> np.ndarray:
+    """Grad-CAM maps ``(N, 48, 48)`` in [0, 1] of many faces at once, one grad model for all.
+
+    ``faces``: raw 0-255 pixels ``(N, 48, 48)``; ``pred_index``: one class index per face (the
+    class each map explains, e.g. the label another engine gave), default each face's predicted
+    class. For faces from photos (``your_photos``) rather than a data set's split."""
+    x = _as_batch(faces)
+    if not len(x):
+        return np.zeros((0, *x.shape[1:3]), np.float32)
+    index = None if pred_index is None else np.broadcast_to(np.asarray(pred_index, dtype=np.int64), (len(x),))
+    grad_model, head = _grad_model(model, layer)
+    maps = []
+    for start in range(0, len(x), batch_size):
+        chunk = None if index is None else index[start:start + batch_size]
+        cams, _ = _heatmaps(grad_model, head, x[start:start + batch_size], chunk)
+        maps += [_upsample(cam, x.shape[1:3]) for cam in cams]
+    return np.stack(maps)

@@ -47,7 +47,7 @@ TURKISH: dict[str, str] = {
     "seed": "tohum", "git commit": "git commit", "run": "çalıştırma",
     "shipped model": "projeyle gelen model", "trained in this run": "bu çalıştırmada eğitildi",
     "every image": "tüm görüntüler", "{n} images per split": "her bölümden {n} görüntü",
-    "Contents": "İçindekiler", "page": "sayfa", "of": "/",
+    "Contents": "İçindekiler", "page": "sayfa", "of": "/", "slides": "slaytlar",
     "Appendices": "Ekler", "Figure": "Şekil", "Table": "Tablo", "parameter": "parametre",
     "the reference recipe": "referans tarif", "val sd (points)": "doğr. ss (puan)", "recipe": "tarif", "seeds": "tohum", "recall, 95% interval": "duyarlılık, %95 aralığı",
     "right": "doğru", "wrong": "yanlış",
@@ -85,7 +85,7 @@ TURKISH: dict[str, str] = {
     "gap to confidence": "güvenle fark", "perfect calibration": "kusursuz kalibrasyon",
     "Reliability diagram (ECE = {ece:.3f})": "Güvenilirlik diyagramı (ECE = {ece:.3f})",
     "confidence (top probability)": "güven (en yüksek olasılık)",
-    "Grad-CAM per class": "Sınıf başına Grad-CAM", "pred: {pred} {p:.2f}": "tahmin: {pred} {p:.2f}",
+    "Grad-CAM per class": "Sınıf başına Grad-CAM",
     "perturbed": "bozulmuş", "clean": "temiz", "strength": "şiddet",
     "{name} (worst change {worst:+.1f} pt)": "{name} (en kötü değişim {worst:+.1f} puan)",
     "Accuracy under framing and camera shifts ({n} images)":
@@ -102,6 +102,8 @@ TURKISH: dict[str, str] = {
     "Recall per class and run": "Sınıf ve çalıştırma başına duyarlılık",
     "Validation recall per class and run ({name})": "Sınıf ve çalıştırma başına doğrulama duyarlılığı ({name})",
     "seed noise (±{k:g} sd)": "tohum gürültüsü (±{k:g} std)",
+    "range of the {n} seed runs": "{n} tohum çalıştırmasının aralığı",
+    "axis from {low:.0%}: first epochs below it not shown": "eksen {low:.0%} değerinden başlar: altındaki ilk epoklar gösterilmez",
     "difference in {metric} from the seed mean": "tohum ortalamasına göre {metric} farkı",
     ", points": ", puan",
     "What each change is worth, against seed-to-seed noise": "Her değişikliğin katkısı, tohumlar arası gürültüye karşı",
@@ -122,6 +124,9 @@ TURKISH: dict[str, str] = {
     "its own copy of FER2013, own split, 7 classes": "kendi FER2013 kopyası, kendi bölümlemesi, 7 sınıf",
     # model blocks
     "block": "blok", "layers": "katmanlar", "output": "çıktı", "parameters": "parametre",
+    "layer": "katman", "type": "tür",
+    "{total} parameters, {trainable} of them trained; the rest are the batch normalisation statistics":
+        "{total} parametre, {trainable} tanesi eğitilir; gerisi yığın normalleştirme istatistikleridir",
     # faces in the wild
     "Face detectors compared": "Yüz bulucuların karşılaştırması",
     "Face detectors from the registries": "Paket depolarındaki yüz bulucular",
@@ -145,9 +150,10 @@ TURKISH: dict[str, str] = {
     # experiments (runs tables)
     "variant": "varyant", "status": "durum", "changes": "değişiklik", "val acc": "doğrulama doğr.",
     "val F1": "doğrulama F1", "test acc": "test doğr.", "test F1": "test F1",
-    "best": "en iyi epok", "epochs": "epok", "minutes": "dk", "machine": "makine",
+    "best": "en iyi epok", "epochs": "epok", "minutes": "dk", "machine": "makine", "best / epochs": "en iyi / epok",
     "Δ val": "Δ doğrulama", "val verdict": "doğrulama kararı", "Δ test": "Δ test",
     "test verdict": "test kararı", "outside": "gürültü dışında", "inside": "gürültü içinde", "unknown": "bilinmiyor",
+    "no change": "değişiklik yok",
     # the framing calibration figure (benchmarks/framing_calibration.py draws it in each language)
     "FER2013's framing measured: where the 48x48 square lies around a detected face":
         "FER2013'ün kadrajı ölçüldü: 48x48 kare, bulunan yüzün çevresinde nerede duruyor",
@@ -158,6 +164,9 @@ TURKISH: dict[str, str] = {
     "eyes": "gözler",
     # augmentation layers (model.augmentation's aug_* names; flip, brightness and blur are above)
     "rotate": "döndürme", "shift": "kaydırma", "zoom": "yakınlaştırma", "contrast": "karşıtlık", "erase": "silme",
+    # your photos (photo_plots)
+    "1 face": "1 yüz", "{n} faces": "{n} yüz", "no face found": "yüz bulunamadı",
+    "face {k}: as the model sees it": "yüz {k}: modelin gördüğü",
 }
 
 
@@ -226,6 +235,20 @@ BENCHMARK_LINES_TR: dict[str, str] = {
     "({faces} face, detector {detector}); ONNX Runtime {version}; reference model: {reference}":
         "işlem hızı {n} FER+ test yüzü üzerinde; fotoğrafın süresinin {crop} kadarı bulma ve hizalı kırpmadır "
         "({faces} yüz, bulucu {detector}); ONNX Runtime {version}; referans model: {reference}",
+    "**Against the targets** (ONNX int8 as `fer predict` runs it)":
+        "**Hedeflere karşı** (`fer predict`'in çalıştırdığı biçimde ONNX int8)",
+    "**Idle** (nothing started beside it; load average {load} at its end)":
+        "**Boşta** (yanında hiçbir şey başlatılmadı; sonunda yük ortalaması {load})",
+    "**Every core busy** ({n} competing processes, one per core; load average {load} at its end)":
+        "**Her çekirdek meşgul** (çekirdek başına bir tane, {n} yarışan süreç; sonunda yük ortalaması {load})",
+    "throughput over the {n} FER+ test faces, {rounds} rounds per condition; of the photo's idle time, detection "
+    "and aligned crops take {crop} ({faces} face, detector {detector})":
+        "işlem hızı {n} FER+ test yüzü üzerinde, her koşulda {rounds} tur; fotoğrafın boştaki süresinin {crop} "
+        "kadarı bulma ve hizalı kırpmadır ({faces} yüz, bulucu {detector})",
+    "ONNX Runtime {ort}; OpenVINO {openvino}; reference model: {reference}":
+        "ONNX Runtime {ort}; OpenVINO {openvino}; referans model: {reference}",
+    "video: a whole-frame search every {k} frames, faces followed in between":
+        "video: her {k} karede bir tüm karede arama, arada yüzler izlenir",
     "video: a whole-frame search every {k} frames, faces followed in between; searching every frame instead: "
     "{rate} frames/s ({engine})":
         "video: her {k} karede bir tüm karede arama, arada yüzler izlenir; her karede arama ise: {rate} kare/s ({engine})",
@@ -298,6 +321,16 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "photo end to end, 512x512, one face": "fotoğraf uçtan uca, 512x512, tek yüz",
     "video, 640x480, one face, every frame": "video, 640x480, tek yüz, her kare",
     "`fer predict` start-up, one photo": "`fer predict` açılışı, tek fotoğraf",
+    "ONNX int8, `--threads 1`": "ONNX int8, `--threads 1`",
+    "ONNX int8, one multi-threaded session (before)": "ONNX int8, çok iş parçacıklı tek oturum (önceki)",
+    "OpenVINO int8": "OpenVINO int8", "one face, median (p95)": "tek yüz, medyan (p95)",
+    "spread of the rounds' throughput (max/min)": "turların işlem hızı yayılımı (en büyük/en küçük)",
+    "idle": "boşta", "every core busy": "her çekirdek meşgul",
+    "int8 batch throughput / the reference's": "int8 yığın işlem hızı / referansınki",
+    "int8 one face / the reference's time": "int8 tek yüz / referansın süresi",
+    "photo 512x512, end to end": "fotoğraf 512x512, uçtan uca",
+    "spread of int8 throughput (max/min)": "int8 işlem hızının yayılımı (en büyük/en küçük)",
+    "not installed": "kurulu değil", "none": "yok",
     # a value of a line's template that is a word: the split
     "validation": "doğrulama", "valid": "doğrulama", "test": "test",
 }
@@ -305,6 +338,7 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
 #: Words inside the cells of a table (units): replaced wherever they stand as words.
 BENCHMARK_UNITS_TR: dict[str, str] = {
     "faces/s": "yüz/s", "frames/s": "kare/s", "n/a": "yok", "faces": "yüz", "classes": "sınıf",
+    "idle": "boşta",
 }
 
 

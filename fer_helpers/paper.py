@@ -128,6 +128,18 @@ def model_blocks(net, language: str = "en") -> pd.DataFrame:
     return df.rename(columns=lambda c: t(c, language))
 
 
+def model_layers(net, language: str = "en") -> pd.DataFrame:
+    """One row per layer of a Keras model (what ``net.summary()`` prints, as a table whose headers
+    follow the language): name, type, output shape and parameters."""
+    rows = []
+    for layer in net.layers:
+        shape = getattr(layer, "output", None)
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output": "x".join(str(d) for d in shape.shape[1:]) if shape is not None else "",
+                     "parameters": layer.count_params()})
+    return pd.DataFrame(rows, columns=["layer", "type", "output", "parameters"]).rename(columns=lambda c: t(c, language))
+
+
 def params_table(params: dict, language: str = "en") -> pd.DataFrame:
     """A model's training parameters as a one-column table a reader can scan: lists joined by
     commas, an empty list or None as a dash (never "nan" or "[]")."""
@@ -186,19 +198,30 @@ def benchmark_results(folder: str | Path = BENCHMARKS_DIR, language: str = "en")
     out = []
     for b in BENCHMARKS:
         path = folder / b.file
-        item = {"name": b.name, "file": f"benchmarks/results/{b.file}", "command": b.command, "text": None,
+        item = {"name": b.name, "file": f"benchmarks/results/{b.file}", "command": b.command, "note": "", "text": None,
                 "figure": None, "missing": not path.is_file()}
         if not item["missing"]:
             lines = strip_machine_paths(path.read_text(encoding="utf-8", errors="replace")).splitlines()
             commands = [ln.split("command:", 1)[1].strip() for ln in lines if "command:" in ln]
             if commands:
-                item["command"] = commands[0]
+                item["command"], item["note"] = _command_and_note(commands[0], language)
             kept = [re.sub(r";?\s*command:.*$", "", ln) if "command:" in ln else ln for ln in lines]
             item["text"] = "\n".join(ln for ln in kept if ln.strip() != "done").strip()
             figures = [language_path(folder / b.figure, language), folder / b.figure] if b.figure else []
             item["figure"] = next((str(f) for f in figures if f.is_file()), None)
         out.append(item)
     return out
+
+
+def _command_and_note(command: str, language: str = "en") -> tuple[str, str]:
+    """A result file's ``command:`` line as the command and the note in brackets after it (when
+    it ran, what shared the machine), the note in ``language`` (``i18n.benchmark_note``)."""
+    from .i18n import benchmark_note
+
+    m = re.fullmatch(r"(.*?)\s+\((.*)\)", command.strip())
+    if not m:
+        return command.strip(), ""
+    return m.group(1), benchmark_note(m.group(2), language)
 
 
 def report_path(path: str | Path, output_dir: str | Path) -> str:

@@ -180,7 +180,8 @@ def training_params(params: dict | None = None, **overrides) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Profiles: the notebook parameters
 
-#: The notebooks' parameters (every notebook takes all of them): name -> (allowed types, meaning).
+#: The notebooks' parameters (every notebook takes all of them but those of ``OWN_PARAMETERS``):
+#: name -> (allowed types, meaning).
 PARAMETERS: dict[str, tuple[tuple[type, ...], str]] = {
     "run_name": ((str,), "names the output folder reports/<run_name>/"),
     "data_dir": ((str, type(None)), "data folder; null: data/ferplus, then ../shared/data/ferplus"),
@@ -201,12 +202,18 @@ PARAMETERS: dict[str, tuple[tuple[type, ...], str]] = {
     "course": ((str,), "title block: course (empty: no line)"),
     "instructor": ((str,), "title block: instructor (empty: no line)"),
     "date": ((str,), "title block: date as written, e.g. 2026-11-26 (empty: no line)"),
+    "photos": ((str, list, type(None)), "photos, videos or folders of them that 07_your_photos shows "
+                                        "(samples: generated ones; null: the report runs no 07)"),
 }
+#: Parameters that one notebook takes alone: the others are not given them (``pipeline.declared_parameters``).
+OWN_PARAMETERS = {"photos": "07_your_photos"}
+#: The ``photos`` value that means the generated sample photos and video (``your_photos.write_samples``).
+PHOTO_SAMPLES = "samples"
 #: The title block's parameters: one line of text each, empty by default.
 TITLE_BLOCK = ("title", "author", "course", "instructor", "date")
 _REQUIRED = ("run_name", "train", "seed")
 _PROFILE_DEFAULTS = {"data_dir": None, "model_dir": None, "eval_subset": None, "tta": False, "training": {},
-                     "output_dir": None, "experiments": None, "language": "en",
+                     "output_dir": None, "experiments": None, "language": "en", "photos": None,
                      **{key: "" for key in TITLE_BLOCK}}
 
 
@@ -283,6 +290,9 @@ def check_params(params: dict, source: str = "params") -> dict:
         raise FerError(f"{source}: run_name must be a folder name (letters, digits, . _ -), got {params['run_name']!r}")
     if params["eval_subset"] is not None and params["eval_subset"] < 1:
         raise FerError(f"{source}: eval_subset must be a positive number of images or null, got {params['eval_subset']}")
+    photos = params["photos"]
+    if isinstance(photos, list) and not all(isinstance(item, str) and item.strip() for item in photos):
+        raise FerError(f"{source}: photos must be a path or a list of paths, got {photos!r}")
     if not params["train"] and params["model_dir"] is None:
         raise FerError(f"{source}: with train: false, model_dir must name the model folder to report on")
     training_params({"training": params["training"], "seed": params["seed"]})  # same checks as `fer train`
@@ -367,6 +377,9 @@ def notebook_parameters(params: dict, output_dir: str | os.PathLike | None = Non
     if p.get("experiments"):  # sweep folders: absolute, and present before any notebook runs
         folders = [p["experiments"]] if isinstance(p["experiments"], str) else p["experiments"]
         p["experiments"] = [_resolve_path(f, "experiments folder", must_exist=True) for f in folders]
+    if p.get("photos") and p["photos"] != PHOTO_SAMPLES:  # 07's photos: absolute, and present now
+        items = [p["photos"]] if isinstance(p["photos"], str) else p["photos"]
+        p["photos"] = [_resolve_path(item, "photos", must_exist=True) for item in items]
     if p["model_dir"] is None:  # the run's own model, retrained by every run (run_report clears it)
         p["model_dir"] = str(Path(p["output_dir"]) / "model")
         return p

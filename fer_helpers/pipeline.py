@@ -54,14 +54,27 @@ KERNEL_NAME = "python3"
 
 #: The study's chapter: executed only when the params name a sweep folder (``experiments``).
 EXPERIMENTS_NOTEBOOK = "05_experiments"
+#: A user's photos and videos: executed only when the params name some (``photos``; the smoke
+#: profile's are the generated samples), its results kept beside the report, never merged into
+#: it (``report_documents``): the report is the study.
+PHOTOS_NOTEBOOK = "07_your_photos"
 
 
 def report_sources(params: dict, folder: str | os.PathLike = NOTEBOOK_DIR) -> list[Path]:
-    """The notebooks a report runs: all numbered ones, 05_experiments only when a sweep is named."""
+    """The notebooks a report runs: all numbered ones, 05_experiments only when a sweep is named,
+    07_your_photos only when photos are."""
     sources = notebook_sources(folder)
     if not params.get("experiments"):
         sources = [s for s in sources if s.stem != EXPERIMENTS_NOTEBOOK]
+    if not params.get("photos"):
+        sources = [s for s in sources if s.stem != PHOTOS_NOTEBOOK]
     return sources
+
+
+def report_documents(executed) -> list[Path]:
+    """The executed notebooks merged into the report and slides: all but 07_your_photos, whose
+    photos are a user's own (its executed notebook, table and figures stay in the run folder)."""
+    return [Path(p) for p in executed if Path(p).stem != PHOTOS_NOTEBOOK]
 
 
 def notebook_sources(folder: str | os.PathLike = NOTEBOOK_DIR) -> list[Path]:
@@ -289,6 +302,7 @@ def execute_notebook(source: str | os.PathLike, output: str | os.PathLike, param
     source, output = Path(source), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     nb = to_notebook(source)
+    parameters = declared_parameters(nb, parameters)
     setup = _quiet_setup_cell(nb)
     if setup is not None:
         nb.cells.insert(0, setup)
@@ -314,6 +328,20 @@ def execute_notebook(source: str | os.PathLike, output: str | os.PathLike, param
             _keep_partial(partial, output)
             raise FerError(f"notebook {source.name}: execution failed ({exc.__class__.__name__}: "
                            f"{str(exc).strip()[:300]}); partly executed notebook (if any) at {output}") from None
+
+
+def declared_parameters(nb, parameters: dict) -> dict:
+    """The ``parameters`` a notebook's parameters cell declares (all of them when it has no such
+    cell): a parameter only one notebook takes (07_your_photos' ``photos``) is not injected into
+    the others, where papermill would warn "Passed unknown parameter"."""
+    from papermill.translators import papermill_translators
+
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    translator = papermill_translators.find_translator(KERNEL_NAME, "python")
+    declared = {p.name for p in translator.inspect(cell)} if cell is not None else set()
+    if not declared:
+        return dict(parameters or {})
+    return {k: v for k, v in (parameters or {}).items() if k in declared}
 
 
 def _keep_partial(partial: Path, output: Path) -> None:
@@ -407,7 +435,7 @@ def render_run(output_dir: str | os.PathLike, params: dict, executed: list | Non
     suffix = "" if language == "en" else f"_{language}"
     t0 = time.time()
     with _step("rendering the HTML"):
-        nb = render.merge_notebooks(executed, params)
+        nb = render.merge_notebooks(report_documents(executed), params)
         html_path = render.render_html(nb, target / "report.html", assets, language)
         slides_path = render.render_slides(nb, target / "slides.html", assets, language)
     _record_timing(out, f"render_html{suffix}", time.time() - t0)
@@ -431,7 +459,8 @@ def executed_run(params: str | os.PathLike | dict | None = None, overrides: dict
     ``reports/<run_name>``). The params are those the run recorded (``<run>/params.yaml``: its
     model, seed, sweep folders), with ``overrides`` on top, so ``-p language tr`` or ``-p author``
     change the rendering only; a run without that file takes the profile's. The notebooks are the
-    ``0N_*.ipynb`` the run executed, in order (05_experiments only when a sweep is named), each
+    ``0N_*.ipynb`` the run executed, in order (05_experiments only when a sweep is named; never
+    07_your_photos, which is not rendered: ``report_documents``), each
     of which finished in the last run (``timings.json``): a failed run is not rendered as if whole.
     """
     if isinstance(params, dict):
@@ -446,7 +475,7 @@ def executed_run(params: str | os.PathLike | dict | None = None, overrides: dict
     recorded = out / "params.yaml"
     if recorded.is_file():
         p = check_params(apply_overrides(load_params(recorded), overrides), source=str(recorded))
-    executed = sorted(out.glob("[0-9][0-9]_*.ipynb"))
+    executed = report_documents(sorted(out.glob("[0-9][0-9]_*.ipynb")))  # 07's is never rendered
     if not p.get("experiments"):
         executed = [path for path in executed if path.stem != EXPERIMENTS_NOTEBOOK]
     if not executed:

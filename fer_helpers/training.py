@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import yaml
 
-from . import augment, distill, files, locks
+from . import augment, distill, files, i18n, locks
 from . import model as M
 from .data import display_path, load_dataset, seeded_subset
 from .errors import FerError, Interrupted, WriteFailed, disk_error, write_failed
@@ -549,12 +549,16 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     return metrics
 
 
-def _distilled_line(p: dict, info: dict) -> str:
-    """The card's line for a student: which models taught it, by the hash of their ``model.keras``
-    (a folder name can later hold another model: the shipped student replaces its own teacher)."""
+def _distilled_line(p: dict, info: dict, language: str = "en") -> str:
     teachers = info.get("teachers")  # finish() copies them from the run's start record
     if not teachers:
         return ""
+    w = lambda v: i18n.number(v, language, "g")  # noqa: E731
+    if language == "tr":
+        named = ", ".join(f"`{t['folder']}` (model.keras sha256 {t['sha256'][:12]})" for t in teachers)
+        return (f"\n- **Damıtılmış**: hedefler {w(1 - p['teacher_weight'])} x FER+ oyları + {w(p['teacher_weight'])} x "
+                f"{named} modellerinin ortalama olasılıkları, eğitim başladığındaki halleriyle; öğretmenlerin kendi "
+                "eğitim süresi yukarıdaki süreye dahil değildir.")
     named = ", ".join(f"`{t['folder']}` (model.keras sha256 {t['sha256'][:12]})" for t in teachers)
     return (f"\n- **Distilled**: targets {1 - p['teacher_weight']:g} x FER+ votes + {p['teacher_weight']:g} x the "
             f"mean probabilities of {named}, as they were when training began; the teachers' own training "
@@ -566,8 +570,12 @@ def _teachers_now(p: dict) -> str:
     return " -p teachers '[FOLDER, ...]'" if p.get("teachers") else ""
 
 
-def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
-    """A short model card: what the model is for, how it was measured, and where it fails."""
+def model_card(name: str, p: dict, metrics: dict, info: dict, language: str = "en") -> str:
+    """A short model card: what the model is for, how it was measured, and where it fails; in
+    ``language`` (the file is English; the Turkish report shows the same card in Turkish)."""
+    if i18n.check_language(language) == "tr":
+        return _model_card_tr(name, p, metrics, info)
+
     def fig(split, key):
         m = metrics.get(split)
         return f"{m[key]:.4f}" if m else "not measured"
@@ -599,4 +607,44 @@ def model_card(name: str, p: dict, metrics: dict, info: dict) -> str:
   subtle cues; faces at other angles, lighting, occlusion or ages may be misclassified more often.
   The data set holds exact duplicates across splits (see `fer data summary`).
 - **Reproduce**: `fer train --params params.yaml{_teachers_now(p)} --out models/{name}`; versions and git commit in `run.json`.
+"""
+
+
+def _model_card_tr(name: str, p: dict, metrics: dict, info: dict) -> str:
+    """``model_card`` in Turkish, from the same records, numbers written the Turkish way."""
+    def fig(split, key):
+        m = metrics.get(split)
+        return i18n.number(m[key], "tr", ".4f") if m else "ölçülmedi"
+
+    test = metrics.get("test")
+    machine = info["machine"]
+    where = f"{machine['accelerator']} üzerinde" if machine.get("accelerator") else f"{machine['cpu_count']} işlemci çekirdeğinde"
+    recalls = (", ".join(f"{i18n.class_name(c, 'tr')} {i18n.number(v['recall'], 'tr', '.2f')}"
+                         for c, v in test["per_class"].items()) if test else "yok")
+    classes = ", ".join(i18n.class_names(["anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness",
+                                          "surprise"], "tr"))
+    return f"""# Model kartı: {name}
+
+- **Model**: `{p['model']}` CNN, {i18n.num(info['parameters'], 'tr')} parametre; girdi ham 48x48 gri tonlamalı
+  pikseller (0-255), çıktı 8 olasılık ({classes}).
+- **Eğitim verisi**: FER+ etiketli FER2013 eğitim görüntüleri ({i18n.num(info['train_images'], 'tr')} görüntü;
+  etiketler: {p['labels']}, dengesizlik: {p['imbalance']}, veri çoğaltma: {p['augment']}), {info['epochs_run']} epok
+  (doğrulamada en iyisi: {info['best_epoch']}), tohum {p['seed']}, {where} {i18n.num(info['wall_seconds'] / 60, 'tr')} dk
+  ({info.get('precision', 'float32')} eğitim; kaydedilen model float32 ile hesaplar).{_distilled_line(p, info, 'tr')}
+- **Protokol**: FER+ çoğunluk etiketleri (tek oylar atılır, çoğunluk yarıdan fazla olmalı, bilinmiyor ve yüz
+  değil dışarıda); FER2013Valid üzerinde seçildi, FER2013Test üzerinde bir kez ölçüldü.
+- **Sonuçlar**: doğrulama doğruluğu {fig('validation', 'accuracy')}, makro F1 {fig('validation', 'macro_f1')};
+  test doğruluğu {fig('test', 'accuracy')}, makro F1 {fig('test', 'macro_f1')}, ağırlıklı F1 {fig('test', 'weighted_f1')}.
+- **Sınıf başına test duyarlılığı**: {recalls}.
+- **Amaçlanan kullanım**: yüz ifadesi tanıma üzerine araştırma ve öğretim; önceden bulunmuş, kabaca önden
+  çekilmiş yüzlerin görünen ifadesini sınıflandırmak.
+- **Ne için değil**: gerçek kişilerin duygularını, niyetini ya da ruh halini çıkarmak ya da onlar hakkında
+  herhangi bir karar (işe alım, kolluk, sağlık): ifade duygu değildir ve etiketleyiciler de anlaşamaz.
+- **Sınırlar ve bilinen yanlılıklar**: FER2013 webden toplanmıştır: çoğunlukla önden çekilmiş, genç yetişkin
+  ve açık tenli yüzler, pozlanmış ve abartılı ifadeler; küçümseme ve iğrenmenin her birinde yaklaşık 120
+  eğitim görüntüsü vardır, bu yüzden duyarlılıkları düşük ve kararsızdır; düşük çözünürlük (48x48) ince
+  ipuçlarını yitirir; başka açılardan, başka ışıkta, örtülü ya da başka yaşlardaki yüzler daha sık yanlış
+  sınıflandırılabilir. Veri kümesi bölümler arasında birebir kopyalar içerir (bkz. `fer data summary`).
+- **Yeniden üretme**: `fer train --params params.yaml{_teachers_now(p)} --out models/{name}`; sürümler ve git
+  commit `run.json` içinde.
 """
