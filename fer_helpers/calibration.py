@@ -113,9 +113,16 @@ def calibrate_model_dir(folder: str | os.PathLike, data: str | os.PathLike | Non
     return record
 
 
-def card_line(record: dict) -> str:
-    """The model card's line about a folder's calibration (``scripts/ship_model.py`` adds it)."""
+def card_line(record: dict, language: str = "en") -> str:
+    """The model card's line about a folder's calibration (``scripts/ship_model.py`` adds it), in ``language``."""
+    from .i18n import check_language, number
+
     v = record["validation"]
+    if check_language(language) == "tr":
+        n = lambda value: number(value, "tr", ".3f")  # noqa: E731
+        return (f"- **Kalibrasyon**: logitler FER2013Valid üzerinde uydurulan {n(record['temperature'])} sıcaklığına "
+                f"bölünür (`fer calibrate`, `calibration.json`): doğrulamadaki beklenen kalibrasyon hatası "
+                f"{n(v['ece_before'])} -> {n(v['ece_after'])}; cevaplar ve doğruluk değişmez.\n")
     return (f"- **Calibration**: logits divided by a temperature of {record['temperature']:.3f} fitted on "
             f"FER2013Valid (`fer calibrate`, `calibration.json`): validation expected calibration error "
             f"{v['ece_before']:.3f} -> {v['ece_after']:.3f}; the answers and accuracy are unchanged.\n")

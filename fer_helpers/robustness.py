@@ -192,13 +192,16 @@ def robustness_of_model_dir(model_dir: str | os.PathLike | None = None, data: st
     return robustness_table(model, x, y, classes, batch_size=batch_size)
 
 
-def summary_table(table: pd.DataFrame, perturbations: dict | None = None) -> pd.DataFrame:
-    """One row per perturbation: what a strength means, the strengths, accuracy (%) and change (points) at each."""
+def summary_table(table: pd.DataFrame, perturbations: dict | None = None, language: str = "en") -> pd.DataFrame:
+    """One row per perturbation: what a strength means, the strengths, accuracy (%) and change
+    (points) at each, the numbers written the way ``language`` writes them (Turkish ``0,85``)."""
+    from .i18n import number
+
     perturbations = PERTURBATIONS if perturbations is None else perturbations
     rows = {}
     for name, g in table[table["perturbation"] != "clean"].groupby("perturbation", sort=False):
         unit = perturbations[name].unit if name in perturbations else ""
-        rows[name] = {"strength is": unit, "strengths": " / ".join(f"{s:g}" for s in g["strength"]),
-                      "accuracy (%)": " / ".join(f"{a:.1f}" for a in 100 * g["accuracy"]),
-                      "change (points)": " / ".join(f"{d:+.1f}" for d in 100 * g["drop"])}
+        rows[name] = {"strength is": unit, "strengths": " / ".join(number(s, language, "g") for s in g["strength"]),
+                      "accuracy (%)": " / ".join(number(a, language, ".1f") for a in 100 * g["accuracy"]),
+                      "change (points)": " / ".join(number(d, language, "+.1f") for d in 100 * g["drop"])}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("perturbation")

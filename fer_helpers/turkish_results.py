@@ -194,7 +194,11 @@ _NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?%?")
 
 def _number(text: str) -> str:
     """A number as Turkish writes it (``3,137.5`` -> ``3.137,5``, ``97.7%`` -> ``%97,7``), ranges too
-    (``1.604-1.912``); anything else as it is."""
+    (``1.604-1.912``), and a number with its unit (``9.8 ms`` -> ``9,8 ms``, ``22 frames/s`` ->
+    ``22 kare/s``); anything else as it is."""
+    unit = re.fullmatch(r"(\S+)(\s+[^\d\s]+)", text)
+    if unit and all(_NUMBER.fullmatch(part) for part in re.split(r"(?<=\d)-(?=[+-]?\d)", unit.group(1))):
+        return _number(unit.group(1)) + _units(unit.group(2))
     parts = re.split(r"(?<=\d)-(?=[+-]?\d)", text)
     if not all(_NUMBER.fullmatch(part) for part in parts):
         return text

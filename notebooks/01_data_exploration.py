@@ -209,7 +209,7 @@ i18n.display_each(lambda lang: plots.plot_label_protocol(ds.votes("train"), ds.c
 # ## Sınıf dengesi
 #
 # FER+ güçlü biçimde dengesizdir. Nötr ve mutluluk görüntülerin yarısından fazlasıdır; küçümseme ve
-# iğrenmenin her birinde yüzün biraz üzerinde eğitim görüntüsü vardır. Bu yüzden doğruluk tek
+# iğrenmenin her birinde 100'ün biraz üzerinde eğitim görüntüsü vardır. Bu yüzden doğruluk tek
 # başına nadir sınıfları görmezden gelen bir modeli olduğundan iyi gösterir; değerlendirme bu
 # nedenle **makro F1**'i de (her sınıf eşit sayılır) verir ve eğitim nadir sınıflara daha çok
 # ağırlık verir ({@fig:balance}; sayılar ekteki {@tab:balance} içinde).

@@ -467,10 +467,14 @@ from fer_helpers.files import write_text
 robust = robustness.robustness_of_model_dir(model_dir, data=data_dir, split="test", subset=eval_subset, seed=seed)
 write_text(Path(output_dir) / "evaluation" / f"robustness_{evaluation.result_stem('test', eval_subset)}.csv",
            robust.to_csv(index=False))
-summary = robustness.summary_table(robust)
-i18n.display_each(lambda lang: summary.assign(**{"strength is": summary["strength is"].map(lambda u: t(u, lang))})
-                  .rename(index=lambda p: t(p, lang), columns=lambda c: t(c, lang))
-                  .rename_axis(t("perturbation", lang)))
+
+def robustness_summary(lang):
+    summary = robustness.summary_table(robust, language=lang)
+    return (summary.assign(**{"strength is": summary["strength is"].map(lambda u: t(u, lang))})
+            .rename(index=lambda p: t(p, lang), columns=lambda c: t(c, lang)).rename_axis(t("perturbation", lang)))
+
+
+i18n.display_each(robustness_summary)
 
 # %% [markdown] tags=["lang-en", "appendix"]
 # ## Accuracy under each perturbation
@@ -550,7 +554,7 @@ i18n.display_each(robustness_text)
 # %%
 missing_note = {"en": "*`{file}` is not there (yet): produce it with `{command}`.*",
                 "tr": "*`{file}` (henüz) yok: `{command}` ile üretilir.*"}
-command_note = {"en": "`{file}`, produced by `{command}`.", "tr": "`{file}`, `{command}` komutuyla üretildi."}
+command_note = {"en": "`{file}`, produced by `{command}`{note}.", "tr": "`{file}`, `{command}` komutuyla üretildi{note}."}
 source_note = {"en": "(`{file}`; its command in the appendix)", "tr": "(`{file}`; komutu ektedir)"}
 main_tables = {  # the first table of these two results is the main text's; the rest is in the appendix
     "The photo path": ("tab:photo-path", {
@@ -625,7 +629,7 @@ def benchmark_outputs(lang):
         if item["missing"]:
             shown.append(Markdown(missing_note[lang].format(**item)))
             continue
-        shown.append(Markdown(command_note[lang].format(**item)))
+        shown.append(Markdown(command_note[lang].format(**{**item, "note": f" ({item['note']})" if item["note"] else ""})))
         blocks = turkish_results.benchmark_blocks(item["text"], lang)  # the committed file, its words in the language
         shown += [shown_block(b) for b in blocks if not (isinstance(b, str) and b.startswith(("figure:", "şekil:")))]
         if item["figure"]:

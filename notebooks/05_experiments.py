@@ -145,17 +145,30 @@ for folder in folders:
 # diğerleri onu izler.
 
 # %% tags=["appendix"]
-formats = {"val acc": ".2%", "test acc": ".2%", "val F1": ".3f", "test F1": ".3f",
-           "minutes": ".0f", "best": ".0f", "epochs": ".0f"}
+formats = {"val acc": ".2%", "test acc": ".2%", "val F1": ".3f", "test F1": ".3f", "minutes": ".0f"}
 runs_caption = {"en": "{key} Every run of the sweep `{name}`.", "tr": "{key} `{name}` taramasının tüm çalıştırmaları."}
+
+
+def epochs_run(row):
+    """The epoch kept and the epochs run in one column ("41 / 50"): the table stays inside the page."""
+    best, epochs = row["best_epoch"], row["epochs"]
+    return "–" if pd.isna(epochs) else f"{'–' if pd.isna(best) else int(best)} / {int(epochs)}"
+
+
+def runs_shown(table, lang):
+    shown = table.drop(columns=["commit"]).assign(
+        status=table["status"].map(lambda v: i18n.run_status(v, lang)),
+        changes=table["changes"].replace("no change", t("no change", lang)),
+        machine=table["machine"].map(lambda v: i18n.machine(v, lang)),
+        epochs=table.apply(epochs_run, axis=1)).drop(columns=["best_epoch"])
+    shown = shown.rename(columns={**runs.SHORT_NAMES, "epochs": "best / epochs"}).rename(columns=lambda c: t(c, lang))
+    return shown.style.format({t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–") \
+        .hide(axis="index").set_table_attributes('class="fer-runs"')
+
+
 for k, (name, s) in enumerate(studies.items()):
     key = "{tab:runs-first}" if k == 0 else f"{{tab:runs-{name}}}"
-    i18n.display_each(lambda lang: [
-        Markdown(runs_caption[lang].format(key=key, name=name)),
-        s["table"].drop(columns=["commit"]).assign(status=s["table"]["status"].map(lambda v: i18n.run_status(v, lang)),
-                                                   machine=s["table"]["machine"].map(lambda v: i18n.machine(v, lang)))
-        .rename(columns=runs.SHORT_NAMES).rename(columns=lambda c: t(c, lang)).style.format(
-            {t(c, lang): i18n.formatter(f, lang) for c, f in formats.items()}, na_rep="–").hide(axis="index")])
+    i18n.display_each(lambda lang: [Markdown(runs_caption[lang].format(key=key, name=name)), runs_shown(s["table"], lang)])
 
 # %% [markdown] tags=["lang-en", "appendix"]
 # ## Learning curves, overlaid
@@ -184,17 +197,6 @@ def curves(s, name, lang):
 for name, s in studies.items():
     i18n.display_each(lambda lang: curves(s, name, lang), save=figures / f"experiments_{name}_curves.png")
     i18n.display_each(lambda lang: Markdown(curves_caption[lang].format(name=name)))
-
-# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
-# ## Learning curves: each change against the seeds' band
-
-# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
-# ## Öğrenme eğrileri: her değişiklik tohumların bandına karşı
-
-# %% tags=["slides-only"] slideshow={"slide_type": "-"}
-# the slides show the first sweep's curves, the one with the seeds; the report shows every sweep's
-for name, s in list(studies.items())[:1]:
-    i18n.display_each(lambda lang: curves(s, name, lang))
 
 # %% [markdown] tags=["lang-en"]
 # ## What each change is worth, against seed-to-seed noise
@@ -226,11 +228,11 @@ for name in with_seeds:
         i18n.display_each(lambda lang: [Markdown(worth_title[lang].format(name=name)),
                                         plots.plot_ablations(noise, language=lang)])
 
-# %% tags=["report-only"]
+# %% tags=["report-only", "tall-figure"]
 worth_caption = {"en": "{{fig:worth-{name}}} What each change of the sweep `{name}` is worth on validation, "
-                       "against two standard deviations of the reference recipe's seeds (grey band).",
+                       "against two standard deviations of the reference recipe's {n} seed runs ({seeds}; grey band).",
                  "tr": "{{fig:worth-{name}}} `{name}` taramasındaki her değişikliğin doğrulamadaki katkısı, referans "
-                       "tarifin tohumlarının iki standart sapmasına (gri bant) karşı."}
+                       "tarifin {n} tohum çalıştırmasının ({seeds}) iki standart sapmasına (gri bant) karşı."}
 recipes_caption = {"en": "{{tab:recipes-{name}}} The recipes of the sweep `{name}`: validation and test accuracy "
                          "averaged over their seeds, and the validation standard deviation where there are two or more.",
                    "tr": "{{tab:recipes-{name}}} `{name}` taramasının tarifleri: tohumları üzerinden ortalama doğrulama "
@@ -239,7 +241,7 @@ recipes_caption = {"en": "{{tab:recipes-{name}}} The recipes of the sweep `{name
 
 def recipes_shown(s, lang):
     table = runs.recipe_table(s["table"], s["record"])
-    table["changes"] = table["changes"].replace("", t("the reference recipe", lang))
+    table["changes"] = table["changes"].replace({"": t("the reference recipe", lang), "no change": t("no change", lang)})
     table = table.rename(columns={"val_accuracy": "val acc", "test_accuracy": "test acc", "val_sd": "val sd (points)"})
     return table.rename(columns=lambda c: t(c, lang)).style.format(
         {t("val acc", lang): i18n.formatter(".2%", lang), t("test acc", lang): i18n.formatter(".2%", lang),
@@ -249,8 +251,10 @@ def recipes_shown(s, lang):
 def worth_shown(name, s, lang):
     shown = [Markdown(f"### `{name}`")]
     if runs.seed_group(s["table"], s["record"]):
-        shown += [plots.plot_ablations(runs.compare_to_noise(s["table"], s["record"]), language=lang),
-                  Markdown(worth_caption[lang].format(name=name))]
+        noise = runs.compare_to_noise(s["table"], s["record"])
+        shown += [plots.plot_ablations(noise, language=lang),
+                  Markdown(worth_caption[lang].format(name=name, n=len(noise.attrs["seeds"]),
+                                                      seeds=", ".join(noise.attrs["seeds"])))]
     return shown + [Markdown(recipes_caption[lang].format(name=name)), recipes_shown(s, lang)]
 
 
@@ -259,22 +263,31 @@ for name, s in studies.items():
 
 # %%
 seeds_text = {
-    "en": "Seeds of the reference recipe: {seeds}. Validation: mean {val_mean}, standard deviation {val_sd} points; "
-          "test: mean {test_mean}, standard deviation {test_sd} points.",
-    "tr": "Referans tarifin tohumları: {seeds}. Doğrulama: ortalama {val_mean}, standart sapma {val_sd} puan; "
-          "test: ortalama {test_mean}, standart sapma {test_sd} puan.",
+    "en": "Seeds of the reference recipe: {seeds} ({n} runs). Validation: mean {val_mean}, standard deviation {val_sd} "
+          "points; test: mean {test_mean}, standard deviation {test_sd} points. The verdict rule: a run is outside "
+          "the noise when its difference from the seed mean is larger than {k} standard deviations of these {n} "
+          "runs, on validation {val_band} points, on test {test_band} points.",
+    "tr": "Referans tarifin tohumları: {seeds} ({n} çalıştırma). Doğrulama: ortalama {val_mean}, standart sapma {val_sd} "
+          "puan; test: ortalama {test_mean}, standart sapma {test_sd} puan. Karar kuralı: tohum ortalamasından farkı "
+          "bu {n} çalıştırmanın {k} standart sapmasından büyük olan çalıştırma gürültünün dışındadır; doğrulamada "
+          "{val_band} puan, testte {test_band} puan.",
 }
 
 
 def noise_outputs(val, test, both, lang):
-    text = seeds_text[lang].format(seeds=", ".join(val.attrs["seeds"]), val_mean=i18n.pct(val.attrs["seed_mean"], lang, 2),
+    text = seeds_text[lang].format(seeds=", ".join(val.attrs["seeds"]), n=len(val.attrs["seeds"]),
+                                   k=i18n.num(val.attrs["k"], lang, None),
+                                   val_band=i18n.num(100 * val.attrs["k"] * val.attrs["seed_std"], lang, 2),
+                                   test_band=i18n.num(100 * test.attrs["k"] * test.attrs["seed_std"], lang, 2),
+                                   val_mean=i18n.pct(val.attrs["seed_mean"], lang, 2),
                                    val_sd=i18n.num(100 * val.attrs["seed_std"], lang, 2),
                                    test_mean=i18n.pct(test.attrs["seed_mean"], lang, 2),
                                    test_sd=i18n.num(100 * test.attrs["seed_std"], lang, 2))
     table = both.rename(columns={"difference": "Δ val", "verdict": "val verdict", "difference_test": "Δ test",
                                  "verdict_test": "test verdict", **runs.SHORT_NAMES}).drop(columns=["noise"])
     for col in ("val verdict", "test verdict"):
-        table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown") else v)
+        table[col] = table[col].map(lambda v: t(v, lang) if v in ("outside", "inside", "unknown", "seed") else v)
+    table["changes"] = table["changes"].replace("no change", t("no change", lang))
     table = table.rename(columns=lambda c: t(c, lang))
     points = lambda v: ("+" if v >= 0 else "") + i18n.num(100 * v, lang, 2)  # noqa: E731
     return [Markdown(text), Markdown(noise_caption[lang].format(name=name)),
@@ -314,7 +327,7 @@ for name, s in studies.items():
 # Çalıştırma çalıştırma her sınıfın doğrulama duyarlılığı: genel doğruluğu yükselten bir değişiklik
 # yine de nadir bir sınıfı (küçümseme, iğrenme, korku) yaygın olanlara feda edebilir.
 
-# %% tags=["appendix"]
+# %% tags=["appendix", "tall-figure"]
 recall_caption = {"en": "{{fig:recall-{name}}} Validation recall of each class, run by run, in the sweep `{name}`.",
                   "tr": "{{fig:recall-{name}}} `{name}` taramasında çalıştırma çalıştırma her sınıfın doğrulama duyarlılığı."}
 for name, s in studies.items():

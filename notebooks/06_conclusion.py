@@ -35,7 +35,7 @@
 #
 # **Model ne için.** Yüz ifadesi tanıma üzerine araştırma ve öğretim: önceden bulunmuş, kabaca
 # önden çekilmiş yüzlerin *görünen* ifadesini sınıflandırmak. Model kartı
-# (`models/default/MODEL_CARD.md`, ekte İngilizce aslıyla) neye kullanılmaması gerektiğini söyler:
+# (`models/default/MODEL_CARD.md`, ekte Türkçesiyle) neye kullanılmaması gerektiğini söyler:
 # **gerçek kişilerin duygularını, niyetini ya da ruh halini çıkarmak** ya da onlar hakkında herhangi
 # bir karar (işe alım, kolluk, sağlık, eğitim). İfade duygu değildir: insanlar mutlu değilken
 # gülümser, sakin değilken nötr görünür; FER+ etiketleyicileri de birçok yüzde kendi aralarında
@@ -92,6 +92,7 @@ data_dir, model_dir, output_dir = run_paths(run_name, data_dir, model_dir, outpu
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from IPython.display import Markdown
@@ -216,6 +217,64 @@ def conclusion(lang):
 i18n.display_each(conclusion)
 
 # %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
+# ## Limitations and robustness
+
+# %% [markdown] tags=["slides-only", "lang-tr"] slideshow={"slide_type": "slide"}
+# ## Sınırlılıklar ve dayanıklılık
+
+# %% tags=["slides-only"] slideshow={"slide_type": "-"}
+# the limitations chapter in four lines, each figure read from this run's records
+from fer_helpers.evaluation import result_stem
+
+stem = result_stem("test", eval_subset)
+evaluation = json.loads((Path(output_dir) / "evaluation" / f"evaluation_{stem}.json").read_text())
+ds = data.load_dataset(data_dir)
+all_copies = ds.copies_in("test")
+copies = data.seeded_subset(all_copies, all_copies, eval_subset, seed)[0]
+train_faces = ds.counts().query("split == 'train'").set_index("class")["majority"]
+robustness_csv = Path(output_dir) / "evaluation" / f"robustness_{stem}.csv"
+shifts = pd.read_csv(robustness_csv) if robustness_csv.is_file() else pd.DataFrame(columns=["perturbation", "drop"])
+framing_drop = shifts.loc[shifts["perturbation"].isin(["scale", "shift_x", "shift_y", "rotation"]), "drop"].min()
+limits_lines = {
+    "en": {"shift": "- **camera, not framing**: {name} {strength} costs {drop} points; framing shifts at most {framing} points",
+           "copies": "- **test faces seen in training**: {copies} of {n} ({share}) have an exact copy there",
+           "rare": "- **rare classes, few faces**: {classes}",
+           "rare_one": "{name} {train} training faces, test recall {recall} ({k} of {support}; 95% {lo}-{hi})",
+           "data": "- **web-scraped, posed, mostly young and light-skinned faces**: other faces were not measured"},
+    "tr": {"shift": "- **kadraj değil kamera**: {strength} şiddetinde {name} {drop} puan kaybettirir; kadraj kaymaları en çok {framing} puan",
+           "copies": "- **eğitimde görülmüş test yüzleri**: {n} yüzün {copies} tanesinin ({share}) orada birebir kopyası var",
+           "rare": "- **nadir sınıflar, az yüz**: {classes}",
+           "rare_one": "{name} {train} eğitim yüzü, test duyarlılığı {recall} ({support} yüzde {k}; %95 {lo}-{hi})",
+           "data": "- **webden toplanmış, pozlanmış, çoğunlukla genç ve açık tenli yüzler**: başka yüzler ölçülmedi"},
+}
+
+
+def limitations_slide(lang):
+    words = limits_lines[lang]
+    lines = []
+    if h["worst_shift"]:
+        name, strength, drop = h["worst_shift"]
+        lines.append(words["shift"].format(name=t(name, lang), strength=i18n.num(strength, lang, None),
+                                           drop=i18n.num(-100 * drop, lang, 1),
+                                           framing=i18n.num(-100 * framing_drop, lang, 1)))
+    lines.append(words["copies"].format(copies=i18n.num(int(copies.sum()), lang), n=i18n.num(len(copies), lang),
+                                        share=i18n.pct(copies.mean(), lang, 1)))
+    rare = []
+    for name, recall in h["recall"][:2]:
+        support = int(evaluation["per_class"][name]["support"])
+        k = round(recall * support)
+        lo, hi = proportion_interval(k, support)
+        rare.append(words["rare_one"].format(name=i18n.class_name(name, lang), train=i18n.num(int(train_faces[name]), lang),
+                                             recall=i18n.num(recall, lang, 2), k=k, support=support,
+                                             lo=i18n.num(lo, lang, 2), hi=i18n.num(hi, lang, 2)))
+    lines.append(words["rare"].format(classes="; ".join(rare)))
+    lines.append(words["data"])
+    return Markdown("\n".join(lines))
+
+
+i18n.display_each(limitations_slide)
+
+# %% [markdown] tags=["slides-only", "lang-en"] slideshow={"slide_type": "slide"}
 # ## Takeaways
 #
 # - FER+ votes give cleaner labels than FER2013's; the protocol decides which faces count
@@ -316,13 +375,32 @@ i18n.display_each(lambda lang: timings.rename(t("seconds", lang)).to_frame())
 
 # %% tags=["appendix"]
 net, classes = model.load_model_dir(model_dir)
-net.summary(line_length=100)
+trainable = sum(int(np.prod(w.shape)) for w in net.trainable_weights)
+i18n.display_each(lambda lang: [
+    paper.model_layers(net, lang).style.format({t("parameters", lang): i18n.formatter(",d", lang)}).hide(axis="index"),
+    Markdown(i18n.t_format("{total} parameters, {trainable} of them trained; the rest are the batch normalisation "
+                           "statistics", lang, total=i18n.num(net.count_params(), lang), trainable=i18n.num(trainable, lang)))])
 
 # %% [markdown] tags=["lang-en", "appendix"]
 # ### The model card (`MODEL_CARD.md` of the model folder)
 
 # %% [markdown] tags=["lang-tr", "appendix"]
-# ### Model kartı (model klasörünün `MODEL_CARD.md` dosyası, İngilizce aslı)
+# ### Model kartı (model klasörünün `MODEL_CARD.md` dosyası, aynı kayıtlardan Türkçe)
 
 # %% tags=["appendix"]
-Markdown((Path(model_dir) / "MODEL_CARD.md").read_text().replace("# Model card", "### Model card", 1))
+from fer_helpers import calibration, training
+
+
+def model_card(lang):
+    """The model folder's card: the file itself in English; in Turkish the same card written from the same records."""
+    if lang == "en":
+        return Markdown((Path(model_dir) / "MODEL_CARD.md").read_text().replace("# Model card", "### Model card", 1))
+    trained = {**yaml.safe_load((Path(model_dir) / "params.yaml").read_text())["training"], "seed": run["seed"]}
+    card = training.model_card(Path(model_dir).name, trained, json.loads((Path(model_dir) / "metrics.json").read_text()),
+                               run, lang)
+    record = calibration.read_calibration(model_dir)
+    card += calibration.card_line(record, lang) if record else ""
+    return Markdown(card.replace("# Model kartı", "### Model kartı", 1))
+
+
+i18n.display_each(model_card)
