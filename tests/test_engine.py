@@ -9,6 +9,7 @@ is enough for plumbing and refusals.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -287,16 +288,37 @@ def test_export_refuses_a_failing_parity_check_and_writes_nothing(keras_folder, 
     assert _listing(folder) == before
 
 
-def test_predict_lets_onnx_threads_spin_only_without_a_detector(monkeypatch, photo, capsys):
-    """Spinning threads wait for a next call; between face detections they would take its cores."""
-    from fer_helpers import faces
+def test_sessions_have_one_thread_that_never_spins_and_batches_spread_over_them():
+    """Threads that wait for each other at every layer collapse when the CPU is shared (OnnxModel)."""
+    model, _ = engine.load_model(None, "int8", threads=2)
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    faces = np.random.default_rng(0).integers(0, 256, (3 * engine.OnnxModel.CHUNK + 5, 48, 48), dtype=np.uint8)
+    one_face = model.predict(faces[:1])
+    assert len(model._sessions) == 1, "a single face must not start the other sessions"
+    spread = model.predict(faces)
+    assert len(model._sessions) == 2
+    alone, _ = engine.load_model(None, "int8", threads=1)
+    np.testing.assert_array_equal(spread, alone.predict(faces))  # same faces, same order, same numbers
+    np.testing.assert_array_equal(one_face, spread[:1])
 
-    loaded = []
-    real = engine.load_model
-    monkeypatch.setattr(engine, "load_model", lambda *a, **k: loaded.append(k.get("spin")) or real(*a, **k))
-    assert faces.run_predict([str(photo)], engine="onnx") == 0
-    assert faces.run_predict([str(photo)], engine="onnx", detect=False) == 0
-    assert loaded == [False, True]
-    for spin, entry in ((True, "1"), (False, "0")):
-        session = engine.load_model(None, "onnx", spin=spin)[0].session
-        assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == entry
+
+def test_threads_come_from_the_command_line_or_fer_threads(monkeypatch, photo, capsys):
+    monkeypatch.delenv("FER_THREADS", raising=False)
+    assert 1 <= engine.default_threads() <= 4
+    monkeypatch.setenv("FER_THREADS", "3")
+    assert engine.default_threads() == 3
+    assert engine.load_model(None, "int8")[0].threads == 3
+    monkeypatch.setenv("FER_THREADS", "none")
+    with pytest.raises(FerError, match="FER_THREADS must be a whole number"):
+        engine.default_threads()
+    monkeypatch.delenv("FER_THREADS")
+    from fer_helpers.cli import main
+
+    assert main(["predict", "--threads", "0", str(photo)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "fer: error: --threads must be a whole number of at least 1, got '0'\n"
+    assert main(["predict", "--threads", "1", "--json", str(photo)]) == 0
+    assert os.environ["FER_THREADS"] == "1"  # the detector reads the same setting
+    monkeypatch.delenv("FER_THREADS")
