@@ -1,15 +1,31 @@
-"""Ship a finished training run as one of the project's model folders (a maintainer's step).
+"""Choose the model the project ships, by a rule fixed before any test figure, and ship it (a maintainer's step).
 
-    python scripts/ship_model.py /work/runs/v3 [--to models/default] [--force]
+    python scripts/ship_model.py RUN [RUN ...] [--to models/default] [--data PATH]
+    python scripts/ship_model.py RUN --force            # ship RUN whatever the rule says
 
-It copies what a user needs (not the resumable checkpoints), rewrites the model card under
-the new name, calibrates the confidences (`fer calibrate`: a temperature fitted on the
-validation split, folded into model.keras; accuracy unchanged), and exports the ONNX files `fer predict` runs (`fer export`: model.onnx,
-model.int8.onnx and export.json, after their parity check against Keras on the test split; the
-data set must be at hand, `--data`). It refuses a run whose validation accuracy does not beat the
-model it replaces: the shipped model is chosen on validation, and the test figure plays no part in
-the choice (the export's check only compares the ONNX files with Keras, on the same model).
-A failed export ships nothing. Afterwards: `fer evaluate models/default --tta`, `fer report`, and commit.
+**The rule** (every figure on the validation split; the test split plays no part in it). Each
+candidate, and the model now at ``--to``, is described by
+
+* its clean accuracy,
+* its macro F1 (the rare expressions count as much as the common ones),
+* its robustness: the mean accuracy lost, in points, over every perturbation and strength of
+  ``fer_helpers.robustness.PERTURBATIONS`` (framing, rotation, exposure, tone, blur, JPEG), what
+  ``benchmarks/robustness.py --split valid`` prints; kept in the run's ``robustness_valid.csv``.
+
+1. A candidate stays in the race when its accuracy is within the seed noise of the best
+   candidate's: at most ``--noise`` points below it (default: two standard deviations of the
+   validation accuracy over the seed runs of ``runs/candidates``, the study's noise band).
+2. Of those, the one with the highest **macro F1 minus mean robustness loss** (both in points: a
+   point of fairness to the rare classes is worth a point of accuracy kept under a camera's
+   changes) is shipped. A tie keeps the model already shipped.
+
+When the model at ``--to`` wins, nothing changes. Shipping copies what a user needs (not the
+resumable checkpoints), rewrites the model card under the new name, calibrates the confidences
+(``fer calibrate``: a temperature fitted on validation, folded into model.keras; accuracy
+unchanged), and exports the ONNX files ``fer predict`` runs (``fer export``, after their parity
+check against Keras on the test split, which compares the files with Keras, never models with
+each other). A failed export ships nothing. Afterwards: ``fer evaluate models/default --tta``,
+``fer report``, and commit.
 """
 
 from __future__ import annotations
@@ -19,7 +35,9 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
+import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +49,24 @@ from fer_helpers.params import training_params  # noqa: E402
 from fer_helpers.training import model_card  # noqa: E402
 
 FILES = ("model.keras", "labels.json", "params.yaml", "history.csv", "metrics.json", "run.json")
+#: Where a model folder keeps its robustness on validation (``benchmarks/robustness.py``'s table).
+ROBUSTNESS_RECORD = "robustness_valid.csv"
+#: The sweep whose seed runs give the default noise band.
+STUDY = Path(__file__).resolve().parent.parent / "runs" / "candidates"
+
+
+class Figures(NamedTuple):
+    """What the rule weighs of one candidate: validation accuracy and macro F1 (fractions) and
+    the mean accuracy lost under the perturbations (points)."""
+
+    name: str
+    accuracy: float
+    macro_f1: float
+    robustness_loss: float
+
+    @property
+    def score(self) -> float:
+        return 100 * self.macro_f1 - self.robustness_loss
 
 
 def validation_accuracy(folder: Path) -> float | None:
@@ -38,14 +74,60 @@ def validation_accuracy(folder: Path) -> float | None:
     return json.loads(path.read_text())["validation"]["accuracy"] if path.is_file() else None
 
 
-def ship(run: Path, dest: Path, force: bool = False, export: bool = True, data: Path | None = None) -> None:
+def robustness_loss(table: pd.DataFrame) -> float:
+    """Mean accuracy lost (points) over every perturbation and strength of a robustness table."""
+    return float(-100 * table.loc[table["perturbation"] != "clean", "drop"].mean())
+
+
+def validation_figures(folder: Path, data: Path | None = None) -> Figures:
+    """``Figures`` of a model folder; its robustness measured once (minutes) and kept beside it."""
+    validation = json.loads((folder / "metrics.json").read_text())["validation"]
+    record = folder / ROBUSTNESS_RECORD
+    if record.is_file():
+        table = pd.read_csv(record)
+    else:
+        from fer_helpers.robustness import robustness_of_model_dir
+
+        print(f"measuring {folder}'s robustness on validation (a few minutes) ...", file=sys.stderr)
+        table = robustness_of_model_dir(folder, data, split="valid")
+        files.write_text(record, table.to_csv(index=False))
+    return Figures(str(folder), float(validation["accuracy"]), float(validation["macro_f1"]), robustness_loss(table))
+
+
+def study_noise(folder: Path = STUDY) -> float:
+    """Two standard deviations (points) of validation accuracy over the study's seed runs."""
+    from fer_helpers import runs
+
+    noise = runs.compare_to_noise(runs.collect(folder), runs.sweep_record(folder)).attrs["seed_std"] * 2
+    if not noise == noise:  # NaN: fewer than two finished seeds
+        raise FerError(f"{folder}: no seed noise (fewer than two finished seed runs); give --noise")
+    return 100 * noise
+
+
+def choose(candidates: list[Figures], noise: float) -> tuple[Figures, pd.DataFrame]:
+    """The rule: accuracy within ``noise`` points of the best, then the highest macro F1 minus
+    robustness loss; the first candidate (the model shipped now) wins a tie. Also the table."""
+    best = max(c.accuracy for c in candidates)
+    rows = [{"candidate": c.name, "accuracy %": 100 * c.accuracy, "macro F1 %": 100 * c.macro_f1,
+             "robustness loss (pt)": c.robustness_loss, "score": c.score,
+             "in the race": 100 * (best - c.accuracy) <= noise + 1e-9} for c in candidates]
+    table = pd.DataFrame(rows)
+    racing = [c for c, row in zip(candidates, rows) if row["in the race"]]
+    winner = max(racing, key=lambda c: c.score)  # max keeps the first of equals
+    table["chosen"] = [c is winner for c in candidates]
+    return winner, table
+
+
+def check_finished(run: Path) -> None:
     missing = [f for f in FILES if not (run / f).is_file()]
     if missing:
         raise FerError(f"{run}: not a finished run (missing {', '.join(missing)})")
+
+
+def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None) -> None:
+    """``run`` as the model folder ``dest``, swapped in whole (see the module's docstring)."""
+    check_finished(run)
     new, old = validation_accuracy(run), validation_accuracy(dest)
-    if old is not None and new <= old and not force:
-        raise FerError(f"{run}: validation accuracy {new:.4f} does not beat {dest}'s {old:.4f}; "
-                       "nothing shipped (--force to ship anyway)")
     p = training_params(yaml.safe_load((run / "params.yaml").read_text()))
     metrics = json.loads((run / "metrics.json").read_text())
     info = json.loads((run / "run.json").read_text())
@@ -53,7 +135,7 @@ def ship(run: Path, dest: Path, force: bool = False, export: bool = True, data: 
     # midway must not leave a shipped model folder that is half old, half new
     record = None
     with files.atomic_dir(dest) as tmp:
-        for name in FILES:
+        for name in FILES + ((ROBUSTNESS_RECORD,) if (run / ROBUSTNESS_RECORD).is_file() else ()):
             shutil.copy2(run / name, tmp / name)
         (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
         calibrated = calibrate_model_dir(tmp, data)
@@ -72,16 +154,34 @@ def ship(run: Path, dest: Path, force: bool = False, export: bool = True, data: 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path, help="a finished `fer train --out` folder")
+    ap.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="finished `fer train --out` folders")
     ap.add_argument("--to", type=Path, default=Path("models/default"), help="model folder to replace")
-    ap.add_argument("--force", action="store_true", help="ship even if validation accuracy is not higher")
-    ap.add_argument("--data", type=Path, help="data set for the export's parity check and int8 calibration "
-                                              "(default: data/ferplus, ../shared/data/ferplus)")
+    ap.add_argument("--noise", type=float, help="points of validation accuracy that count as seed noise "
+                                                "(default: two standard deviations of runs/candidates' seeds)")
+    ap.add_argument("--force", action="store_true", help="ship the one RUN given, without the rule")
+    ap.add_argument("--data", type=Path, help="data set for robustness, the export's parity check and int8 "
+                                              "calibration (default: data/ferplus, ../shared/data/ferplus)")
     ap.add_argument("--no-export", action="store_true",
                     help="skip the ONNX export (fer predict then runs Keras until `fer export` is run)")
     args = ap.parse_args(argv)
     try:
-        ship(args.run, args.to, args.force, export=not args.no_export, data=args.data)
+        if args.force:
+            if len(args.runs) != 1:
+                raise FerError("--force ships one run: name exactly one")
+            ship(args.runs[0], args.to, export=not args.no_export, data=args.data)
+            return 0
+        for run in args.runs:
+            check_finished(run)
+        noise = args.noise if args.noise is not None else study_noise()
+        folders = ([args.to] if (args.to / "metrics.json").is_file() else []) + list(args.runs)
+        winner, table = choose([validation_figures(f, args.data) for f in folders], noise)
+        print(f"validation figures; in the race: accuracy within {noise:.2f} points of the best; "
+              "chosen: the highest score = macro F1 - robustness loss")
+        print(table.to_string(index=False, float_format="{:.2f}".format))
+        if winner.name == str(args.to):
+            print(f"{args.to} stays: no candidate beats it by the rule; nothing shipped")
+            return 0
+        ship(Path(winner.name), args.to, export=not args.no_export, data=args.data)
     except FerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
