@@ -140,6 +140,21 @@ def display_path(path: str | os.PathLike) -> str:
     return str(resolved)
 
 
+def shell_path(path: str | os.PathLike) -> str:
+    """``path`` as a user types it back into a command where they are (``results: fer runs ...``):
+    relative to the working directory when it lies in or beside it (``runs/k1``, ``../sw/k1``),
+    else absolute. ``display_path`` is for records and reports, which must not depend on it."""
+    given = Path(os.path.normpath(Path(path).expanduser().absolute()))
+    try:
+        here = Path(os.getcwd())
+    except OSError:  # the working directory was deleted
+        return str(given)
+    beside = here.parent
+    if beside != Path(beside.anchor) and given.is_relative_to(beside):
+        return os.path.relpath(given, here)
+    return str(given)
+
+
 def default_data_paths() -> list[Path]:
     """Where the data is looked for when no path is given, in order."""
     return [Path("data/ferplus"), PROJECT_ROOT / "data" / "ferplus",

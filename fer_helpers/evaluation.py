@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import display_path
+from .data import display_path, shell_path
 from .engine import as_faces, default_model_dir  # noqa: F401  (robustness imports default_model_dir from here)
 from .errors import FerError
 from .files import ensure_dir, write_json, write_text
@@ -191,7 +191,7 @@ def summary_text(result: dict) -> str:
     pairs = result.get("confused_pairs", [])[:3]
     if pairs:
         lines.append("most confused: " + "; ".join(f"{p['true']} → {p['predicted']} ({p['count']})" for p in pairs))
-    lines.append(f"wrote {display_path(result['files']['json'])}, {display_path(result['files']['report'])} "
+    lines.append(f"wrote {shell_path(result['files']['json'])}, {shell_path(result['files']['report'])} "
                  f"and {len(result['figures'])} figures")
     return "\n".join(lines)
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import yaml
 
 from . import locks
-from .data import PROJECT_ROOT, display_path
+from .data import PROJECT_ROOT, display_path, shell_path
 from .errors import FerError, Interrupted
 from .files import ensure_dir, write_text
 
@@ -456,8 +456,8 @@ def run_sweep(path: str | os.PathLike, only: str | None = None, dry_run: bool = 
     estimates = {v.name: estimate_seconds(sweep, v) for v in chosen}
     total = sum(estimates.values())
     if dry_run:
-        say(f"sweep {sweep.name}: {len(chosen)} variant(s) into {display_path(sweep.folder)}, "
-            f"base {display_path(sweep.base)}; about {format_duration(total)} left")
+        say(f"sweep {sweep.name}: {len(chosen)} variant(s) into {shell_path(sweep.folder)}, "
+            f"base {shell_path(sweep.base)}; about {format_duration(total)} left")
         for v in chosen:
             state = "finished" if is_finished(v.folder) else f"about {format_duration(estimates[v.name])}"
             say(f"\n{v.name} ({v.describe()}): {state}")
@@ -510,7 +510,7 @@ def run_sweep(path: str | os.PathLike, only: str | None = None, dry_run: bool = 
         parts = [f"failed: {', '.join(failed)}"] if failed else []
         parts += [f"running elsewhere: {', '.join(skipped)}"] if skipped else []
         raise FerError(f"sweep {sweep.name} not finished after {elapsed} ({'; '.join(parts)}); "
-                       f"see fer runs {display_path(sweep.folder)}")
+                       f"see fer runs {shlex.quote(shell_path(sweep.folder))}")
     say(f"sweep {sweep.name}: all {len(chosen)} variant(s) finished ({elapsed}); "
-        f"results: fer runs {display_path(sweep.folder)}")
+        f"results: fer runs {shlex.quote(shell_path(sweep.folder))}")
     return 0
