@@ -18,11 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from .data import IMAGE_EXTENSIONS, open_image, to_8bit
 from .detection import DEFAULT_DETECTOR, DETECTORS, Face, as_gray, as_rgb, check_detector, detect_faces  # noqa: F401
 from .errors import FerError
-from .files import ensure_dir, write_new
+from .files import ensure_dir, remove_dead_temporaries, write_new
 from .labels import FERPLUS_CLASSES
 
 FACE_SIZE = 48
@@ -233,12 +234,35 @@ def annotate(image, faces: list[dict], classes=None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # fer predict
 
-def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+#: The PNG text key that marks a photo ``fer predict --annotate`` drew (its value: the photo's name).
+ANNOTATED_KEY = "fer-predict-annotated"
+
+
+def is_annotated_copy(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an annotated copy ``fer predict --annotate`` wrote: a PNG carrying
+    ``ANNOTATED_KEY``, or an MP4 carrying ``video.ANNOTATED_MARK``. Reads a few bytes, not the image."""
+    from .video import is_annotated_video
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mp4":
+        return is_annotated_video(path)
+    if suffix != ".png":
+        return False
+    try:
+        with Image.open(path) as img:  # text chunks before the pixels: read with the header
+            return ANNOTATED_KEY in img.info
+    except Exception:  # not a PNG after all: the photo path says so when it reads it
+        return False
+
+
+def expand_inputs(inputs: list[str], skipped: list | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files as given, folders as their photos and videos (recursively, sorted); and ``(path, message)``
     per bad path.
 
     Folders are listed once, before anything is written: annotated copies written into a folder
-    that is also an input are not read back in the same run.
+    that is also an input are not read back in the same run, and those of earlier runs
+    (``is_annotated_copy``) are left out of a folder's files (into ``skipped``, when given); a
+    file named on its own is always taken.
     """
     from .video import VIDEO_EXTENSIONS
 
@@ -249,7 +273,12 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            if not found:
+            ours = [f for f in found if is_annotated_copy(f)]
+            if ours:
+                found = [f for f in found if f not in set(ours)]
+                if skipped is not None:
+                    skipped += ours
+            if not found and not ours:
                 errors.append((str(p), f"{p}: no photos or videos in folder (looked for "
                                        f"{', '.join(sorted(wanted))})"))
             files += found
@@ -299,6 +328,8 @@ def _videos(files, records, failed, fail, model, classes, detector, every, smoot
             continue
         try:
             rec = analyse_video(path, model, classes, detector, every, smooth, out_dir)
+            if "warning" in rec:  # cut short: what was read is still the result
+                fail(rec["warning"])
             if timeline is not None:
                 rec["timeline"] = [str(p) for p in write_timeline(rec, classes, timeline)]
         except FerError as exc:
@@ -326,8 +357,11 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     rounded to 4 digits) on stdout and one line per unusable input on stderr; the other inputs
     are still processed. A photo without a face is a result, not an error. With ``annotate_dir``,
     each photo's annotated copy is written there under a free name (``photo.png``, ``photo-2.png``,
-    ...) and never replaces a file, the photos themselves included. Returns 0 when every
-    input worked, 1 when some failed, 2 when nothing could run (no model, no input). ``engine``
+    ...) and never replaces a file, the photos themselves included; a folder given as input
+    leaves out the annotated copies an earlier run wrote (``is_annotated_copy``), saying so in one
+    line. Temporaries of an annotation killed midway (``kill -9``) are removed from the output
+    folders. Returns 0 when every input worked, 1 when some failed or a video ended before its
+    stated length (what was read is still reported), 2 when nothing could run (no model, no input). ``engine``
     runs the model (``engine.choose_engine``: ``auto`` takes the folder's ``model.onnx`` when it
     has a current one, else Keras; ``onnx`` and ``int8`` never import TensorFlow). ``detector``
     finds the faces (``detection.DETECTORS``: ``blazeface``, the default, or ``haar``).
@@ -351,9 +385,14 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     except FerError as exc:
         fail(exc)
         return 2
-    files, errors = expand_inputs(inputs)
+    ours: list[Path] = []
+    files, errors = expand_inputs(inputs, skipped=ours)
     for _, message in errors:
         fail(message)
+    if ours:
+        folders = ", ".join(dict.fromkeys(str(p.parent) for p in ours))
+        fail(f"note: left out {len(ours)} annotated cop{'ies' if len(ours) > 1 else 'y'} an earlier "
+             f"fer predict wrote ({folders}); name a file to analyse it anyway")
     if camera is not None:
         from .video import Camera
 
@@ -370,6 +409,8 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
     except FerError as exc:
         fail(exc)
         return 2
+    for folder in {out_dir, timeline} - {None}:  # what a run killed with kill -9 left there
+        remove_dead_temporaries(folder)
     records, failed = [], [{"path": p, "error": m} for p, m in errors]
     files = _videos(files, records, failed, fail, model, classes, detector, every, smooth, out_dir, timeline,
                     as_json)
@@ -396,8 +437,11 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
                 # a free name (photo.png, photo-2.png, ...): never the input itself, an earlier
                 # run's output, or another run's writing into the same folder at the same time
                 drawn = Image.fromarray(annotate(image, faces, classes))
+                mark = PngInfo()  # so a later run given this folder knows it for ours (is_annotated_copy)
+                mark.add_text(ANNOTATED_KEY, path.name)
                 try:
-                    rec["annotated"] = str(write_new(out_dir / f"{path.stem}.png", drawn.save))
+                    rec["annotated"] = str(write_new(out_dir / f"{path.stem}.png",
+                                                     lambda tmp: drawn.save(tmp, format="PNG", pnginfo=mark)))
                 except OSError as exc:
                     message = f"{out_dir}: cannot write the annotated copy of {path} ({exc.strerror or exc})"
                     fail(message)
@@ -405,6 +449,7 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
             records.append(rec)
             if not as_json:
                 print(_table(path, size, faces, detect))
+    n_short = sum("warning" in r for r in records)  # videos that ended before their stated length
     if as_json:
         doc = {"model": str(model_dir), "classes": list(classes), "detect": detect, "detector": detector,
                "images": _rounded(records), "errors": failed}
@@ -415,5 +460,6 @@ def run_predict(inputs: list[str], model_dir: str | os.PathLike | None = None, a
         n_images = len(records) - n_videos
         print(f"{n_images} image{'s' if n_images != 1 else ''}, {n_faces} face{'s' if n_faces != 1 else ''}"
               + (f", {n_videos} video{'s' if n_videos != 1 else ''}" if n_videos else "")
+              + (f", {n_short} cut short" if n_short else "")
               + (f", {len(failed)} input{'s' if len(failed) != 1 else ''} failed" if failed else ""))
-    return 1 if failed else 0
+    return 1 if failed or n_short else 0

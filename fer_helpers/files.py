@@ -135,6 +135,44 @@ def write_new(path: str | os.PathLike, write) -> Path:
             tmp.unlink()
 
 
+def write_new_together(items) -> list[Path]:
+    """Write files that belong together (a video's timeline ``clip.csv`` and ``clip.png``) under
+    one free number, replacing nothing: ``clip.csv`` and ``clip.png`` if both names are free, else
+    ``clip-2.csv`` and ``clip-2.png``, ... (never ``clip-2.csv`` beside ``clip.png``).
+
+    ``items`` is ``[(path, write), ...]`` as for ``write_new``; returns the names used, in order.
+    A name another process claims meanwhile is let go of with the rest, and the next number tried.
+    """
+    items = [(Path(path), write) for path, write in items]
+    tmps = [_tmp_name(path) for path, _ in items]
+    try:
+        for (_, write), tmp in zip(items, tmps):
+            write(tmp)
+            _fsync(tmp)
+        for n in itertools.count(1):
+            targets = [path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}") for path, _ in items]
+            if any(t.exists() for t in targets):
+                continue
+            claimed = []
+            for tmp, target in zip(tmps, targets):
+                if not _claim(tmp, target):
+                    break
+                claimed.append(target)
+            if len(claimed) == len(targets):
+                return targets
+            for target in claimed:  # ours, linked a moment ago: give the number back
+                target.unlink()
+    except Exception as exc:
+        disk = disk_error(exc)
+        if disk is not None:
+            raise write_failed(items[0][0], disk) from None
+        raise
+    finally:
+        for tmp in tmps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike):
     """Yield a temporary sibling folder to fill; on success it takes ``path``'s place.
@@ -197,3 +235,30 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> None:
     for p in Path(folder).glob(f"{TMP_PREFIX}*"):
         with contextlib.suppress(OSError):
             p.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def remove_dead_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries (``.tmp-<pid>-...``) in ``folder`` whose process is gone: what a
+    ``kill -9`` left behind. Those of running processes (another ``fer predict`` writing into the
+    same folder now) are kept, and so is everything else; returns what was removed."""
+    removed = []
+    for p in Path(folder).glob(f"{TMP_PREFIX}*"):
+        pid = p.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            removed.append(p)
+    return removed

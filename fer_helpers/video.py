@@ -96,13 +96,13 @@ def video_info(cap) -> tuple[float, list[int], int]:
     return fps, size, max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
 
 
-def frames(path_or_cap, every: int = 1, live: bool = False):
+def frames(path_or_cap, every: int = 1, live: bool = False, seen: dict | None = None):
     """``(index, time_s, rgb_frame)`` for every ``every``-th frame, decoded one at a time.
 
     Skipped frames are only ``grab``bed (not converted), which is most of the saving of ``every``.
     The time comes from the frame index and the stated fps (container timestamps are missing or
     wrong too often to trust); from the clock for a ``live`` camera, whose frames come when they
-    come.
+    come. ``seen["frames"]`` is kept at the number of frames read so far, skipped ones included.
     """
     import time
 
@@ -126,6 +126,8 @@ def frames(path_or_cap, every: int = 1, live: bool = False):
                 seconds = time.monotonic() - start if live else (index / fps if fps > 0 else 0.0)
                 yield index, seconds, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             index += 1
+            if seen is not None:
+                seen["frames"] = index
     finally:
         if own:
             cap.release()
@@ -219,11 +221,11 @@ def _analyse(path, model, classes, detector, every, smooth, annotate_to=None, se
         if not writer.isOpened():
             cap.release()
             raise FerError(f"{annotate_to}: cannot write an annotated video there")
-    tracker, smoothed, records = Tracker(), {}, []
+    tracker, smoothed, records, seen = Tracker(), {}, [], {"frames": 0}
     found, since_search = [], search_every  # the faces of the frame before; analysed frames since a search
     bar = _progress(0 if live else count, str(path) if live else Path(path).name)
     try:
-        for index, time, rgb in frames(cap, every, live):
+        for index, time, rgb in frames(cap, every, live, seen):
             previous = found
             found = follow_faces(rgb, previous) if detector == "blazeface" and previous \
                 and since_search < search_every else None
@@ -260,7 +262,33 @@ def _analyse(path, model, classes, detector, every, smooth, annotate_to=None, se
             writer.release()
         if bar is not None:
             bar.close()
-    return {"path": str(path), "fps": round(fps, 4), "size": size, "every": every, "frames": records}
+    record = {"path": str(path), "fps": round(fps, 4), "size": size, "every": every, "frames": records}
+    if not live and 0 < seen["frames"] < count:  # a file cut short: its header promised more
+        record["warning"] = (f"{path}: the video ended after {seen['frames']} of the {count} frames its header "
+                             f"states (truncated or damaged); the results cover those {seen['frames']}")
+    return record
+
+
+#: What marks a video ``fer predict --annotate`` wrote: a ``free`` box (which players skip)
+#: appended to the MP4, so a later run given the folder does not analyse its own output.
+ANNOTATED_MARK = b"fer predict: annotated copy"
+_MARK_BOX = (8 + len(ANNOTATED_MARK)).to_bytes(4, "big") + b"free" + ANNOTATED_MARK
+
+
+def mark_annotated(path: str | os.PathLike) -> None:
+    """Append ``ANNOTATED_MARK`` to an MP4 ``fer predict`` wrote."""
+    with open(path, "ab") as f:
+        f.write(_MARK_BOX)
+
+
+def is_annotated_video(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an MP4 that ``fer predict --annotate`` wrote (``mark_annotated``)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-len(_MARK_BOX), os.SEEK_END)
+            return f.read() == _MARK_BOX
+    except OSError:
+        return False
 
 
 def analyse_video(path, model, classes, detector: str = "blazeface", every: int = 1, smooth: float = 0.0,
@@ -271,8 +299,10 @@ def analyse_video(path, model, classes, detector: str = "blazeface", every: int 
     ``every`` analyses every N-th frame; ``smooth`` (0 = off, towards 1 = slower) blends each
     track's probabilities with its previous ones (exponentially), and its label and confidence
     follow the blend. With ``annotate_dir``, the frames analysed, boxes and labels drawn, are
-    written to a new ``<stem>.mp4`` there (a free name, never replacing a file; ``"annotated"``).
-    ``search_every`` is ``SEARCH_EVERY``'s value for this call (1: search every frame).
+    written to a new ``<stem>.mp4`` there (a free name, never replacing a file; ``"annotated"``),
+    marked as ours (``mark_annotated``). ``search_every`` is ``SEARCH_EVERY``'s value for this call
+    (1: search every frame). A file that ends before the frame count its header states (cut
+    short) gives what was read and ``"warning"``, one line saying so.
     """
     if annotate_dir is None:
         return _analyse(path, model, classes, detector, every, smooth, search_every=search_every)
@@ -280,8 +310,11 @@ def analyse_video(path, model, classes, detector: str = "blazeface", every: int 
 
     out: dict = {}
     stem = str(path) if isinstance(path, Camera) else Path(path).stem
-    name = write_new(Path(annotate_dir) / f"{stem}.mp4",
-                     lambda tmp: out.update(_analyse(path, model, classes, detector, every, smooth, tmp, search_every)))
+    def write(tmp):
+        out.update(_analyse(path, model, classes, detector, every, smooth, tmp, search_every))
+        mark_annotated(tmp)
+
+    name = write_new(Path(annotate_dir) / f"{stem}.mp4", write)
     out["annotated"] = str(name)
     return out
 
@@ -351,13 +384,13 @@ def timeline_figure(record: dict, classes):
 
 
 def write_timeline(record: dict, classes, out_dir) -> list[Path]:
-    """``<stem>.csv`` and ``<stem>.png`` in ``out_dir``, each under a free name (never replacing a
-    file) and written atomically; returns the names used."""
-    from .files import write_new
+    """``<stem>.csv`` and ``<stem>.png`` in ``out_dir``, written atomically under one free name
+    (``<stem>-2.csv`` and ``<stem>-2.png`` when either is taken: the two halves of one result keep
+    one name; never replacing a file); returns the names used."""
+    from .files import write_new_together
 
     stem = Path(record["path"]).stem
     text = timeline_csv(record, classes)
-    csv_path = write_new(Path(out_dir) / f"{stem}.csv", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     fig = timeline_figure(record, classes)
-    png_path = write_new(Path(out_dir) / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    return [csv_path, png_path]
+    return write_new_together([(Path(out_dir) / f"{stem}.csv", lambda tmp: Path(tmp).write_text(text, encoding="utf-8")),
+                               (Path(out_dir) / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=100))])
