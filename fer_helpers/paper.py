@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from .data import PROJECT_ROOT
-from .i18n import language_path, t
+from .i18n import language_path, t, t_format
 
 
 class Reference(NamedTuple):
@@ -86,8 +86,11 @@ class Published(NamedTuple):
     comparable: bool   # measured the way ours is: FER+ test, 8 classes, majority labels (3,137 images)
 
 
-#: Our protocol, the one every figure marked comparable shares.
-OUR_PROTOCOL = "FER+ test, 8 classes, majority labels, 3,137 faces"
+#: Our protocol, the one every figure marked comparable shares; ``{n:,}``: the faces evaluated
+#: (``TEST_FACES``, or fewer on a subset evaluation).
+OUR_PROTOCOL = "FER+ test, 8 classes, majority labels, {n:,} faces"
+#: The FER+ test faces with a majority label: what a whole-split evaluation measures.
+TEST_FACES = 3137
 
 PUBLISHED: tuple[Published, ...] = (
     Published("VGG13, Barsoum et al. [2]", 0.851, "FER+ test, 8 classes, majority labels, 64x64 input", True),
@@ -99,10 +102,13 @@ PUBLISHED: tuple[Published, ...] = (
 
 
 def references_table(result: dict, language: str = "en") -> pd.DataFrame:
-    """Ours (and ours with flip TTA) beside ``PUBLISHED``: model, test accuracy, protocol, comparable?"""
-    rows = [(t("ours (this study)", language), result["accuracy"], t(OUR_PROTOCOL, language), True)]
+    """Ours (and ours with flip TTA) beside ``PUBLISHED``: model, test accuracy, protocol, comparable?
+
+    Our protocol states the faces ``result`` measured (its ``n``: fewer on a subset evaluation)."""
+    ours = t_format(OUR_PROTOCOL, language, n=int(result.get("n", TEST_FACES)))
+    rows = [(t("ours (this study)", language), result["accuracy"], ours, True)]
     if isinstance(result.get("tta"), dict):
-        rows.append((t("ours + flip TTA", language), result["tta"]["accuracy"], t(OUR_PROTOCOL, language), True))
+        rows.append((t("ours + flip TTA", language), result["tta"]["accuracy"], ours, True))
     rows += [(t(p.name, language), p.accuracy, t(p.protocol, language), p.comparable) for p in PUBLISHED]
     return pd.DataFrame(rows, columns=[t(c, language) for c in ("model", "test accuracy", "protocol", "comparable")])
 
