@@ -11,10 +11,14 @@ Uses ``tf.GradientTape``: the TensorFlow backend.
 
 from __future__ import annotations
 
-import cv2
-import keras
-import numpy as np
-import tensorflow as tf
+from .quiet import import_keras_quietly
+
+import_keras_quietly()  # before Keras: TensorFlow's C++ start-up notes muted, also in a notebook's kernel (which echoes them)
+
+import cv2  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from .errors import FerError
 from .model import last_conv_layer_name as _default_layer

@@ -12,8 +12,12 @@ import os
 import zipfile
 from pathlib import Path
 
-import keras
-from keras import layers
+from .quiet import import_keras_quietly
+
+import_keras_quietly()  # before Keras: TensorFlow's C++ start-up notes muted, also in a notebook's kernel (which echoes them)
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
 
 from .engine import read_classes  # labels.json, shared with the Keras-free predict path
 from .errors import FerError

@@ -18,10 +18,14 @@ import shlex
 import time
 from pathlib import Path
 
-import cv2
-import keras
-import numpy as np
-import yaml
+from .quiet import import_keras_quietly
+
+import_keras_quietly()  # before Keras: TensorFlow's C++ start-up notes muted, also in a notebook's kernel (which echoes them)
+
+import cv2  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from . import augment, distill, files, i18n, locks
 from . import model as M
