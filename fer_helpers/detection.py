@@ -139,15 +139,14 @@ RETINA_ANCHOR_SIDES = ((16, 32), (64, 128), (256, 512))
 RETINA_VARIANCE = (0.1, 0.2)
 RETINA_MEAN_BGR = np.array([104, 117, 127], np.float32)
 #: RetinaFace's candidates scoring below this are not looked at.
-RETINA_MIN_SCORE = 0.5
-#: The accurate detector's rules, chosen on validation scenes (``benchmarks/accurate_detector.py``,
-#: seeds 7 and 8, 600 photos, 1,140 faces: recall 95.7% -> 97.8%, false faces per photo 0.008 ->
-#: 0.018): a BlazeFace face the face mesh refused is kept when RetinaFace scores at least
-#: ``ACCURATE_AGREE`` at the same place (two detectors agreeing; 0.8 let in 0.025 false faces per
-#: photo); a RetinaFace face where none is yet is kept when BlazeFace's two looks find it and the
+RETINA_MIN_SCORE = 0.3
+#: The accurate detector's rule, chosen on validation scenes (``benchmarks/accurate_detector.py``,
+#: seeds 7-10, 1,200 photos, 2,247 faces: recall 95.1% -> 97.5%, false faces per photo 0.008 ->
+#: 0.016): a RetinaFace face where no face is yet is kept when BlazeFace's two looks find it and the
 #: face mesh passes it, or when RetinaFace scores at least ``ACCURATE_OWN_SCORE`` and the face mesh
-#: passes its own box and eyes (without that second way: 97.3%).
-ACCURATE_AGREE = 0.9
+#: passes its own box and eyes (without that second way: 96.8%). Keeping faces the face mesh
+#: refused where RetinaFace agreed added false faces (0.022 per photo at an agreement of 0.9) for
+#: hardly a face more.
 ACCURATE_OWN_SCORE = 0.95
 #: The photo (at most ``DETECT_MAX_SIDE`` wide) is shown to RetinaFace this many times its size:
 #: FER2013's faces, upscaled from 48 pixels and soft, are found far more often at twice their size
@@ -694,28 +693,21 @@ def _same_face(a, b) -> bool:
     return ix * iy > BLAZE_NMS_IOU * union or inside(a, b) or inside(b, a)
 
 
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / max(1e-9, a[2] * a[3] + b[2] * b[3] - ix * iy)
-
-
 def accurate_faces(image, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]:
     """The accurate detector: the default chain with RetinaFace as a second detector.
 
-    BlazeFace's search and two looks give candidates; each is kept when the face mesh passes it
-    (the default chain) or when RetinaFace, run on the photo at twice its size, scores
-    ``ACCURATE_AGREE`` at the same place. Then each RetinaFace face (``RETINA_MIN_SCORE`` or more)
-    where no face is yet is looked at by BlazeFace twice, as the search's candidates are, and kept
+    The default chain's faces (BlazeFace's search, two looks, the face mesh), then each face of
+    RetinaFace, run on the photo at twice its size (``RETINA_MIN_SCORE`` or more, best first),
+    where no face is yet: looked at by BlazeFace twice, as the search's candidates are, and kept
     when the face mesh passes what the looks found, or, scoring ``ACCURATE_OWN_SCORE``, its own
-    box and eyes. About three times the default's processor time.
+    box and eyes. Three to four times the default's processor time.
     """
     rgb = as_rgb(image)
     h, w = rgb.shape[:2]
     if min(h, w) < 8:
         return []
     blaze, presence, retina = _blazeface(), _face_presence(), _retinaface()
-    candidates = blazeface_faces(blaze, rgb, min_fraction)
+    kept = blazeface_faces(blaze, rgb, min_fraction, presence=presence)  # the default's faces
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
     proposals = [Face(box=tuple(int(round(v / scale)) for v in f.box), score=f.score,
@@ -725,8 +717,6 @@ def accurate_faces(image, min_fraction: float = MIN_FACE_FRACTION) -> list[Face]
     def passes(face: Face) -> bool:
         return presence.probability(rgb, face) >= presence.min_probability
 
-    kept = [f for f in candidates if passes(f) or any(
-        p.score >= ACCURATE_AGREE and _iou(p.box, f.box) > BLAZE_NMS_IOU for p in proposals)]
     smallest = max(MIN_FACE_PIXELS, min_fraction * min(h, w))
     for proposal in proposals:  # best first
         if max(proposal.box[2:]) < smallest or any(_same_face(proposal.box, f.box) for f in kept):
