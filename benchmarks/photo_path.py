@@ -14,8 +14,9 @@ on the same faces, and the processor milliseconds of detection + crop per photo;
 face size.
 
 Paths: Haar with the old fixed 20% margin (before this benchmark existed), Haar with the measured
-box framing (``--detector haar``), BlazeFace with eye alignment (the default) and BlazeFace
-without turning the crop. Nothing here is tuned on: the detector and the framing were chosen on
+box framing (``--detector haar``), BlazeFace with eye alignment (the default), BlazeFace
+without turning the crop, and the accurate detector (``--detector accurate``: BlazeFace with
+RetinaFace as a second detector, chosen in ``accurate_detector.py``) with eye alignment. Nothing here is tuned on: the detector and the framing were chosen on
 validation faces (``detectors.py``, ``framing_calibration.py``). ``--split valid`` places
 validation faces instead: the same table for choosing between the paths without looking at test.
 About 4 minutes on 2 cores for 300 photos.
@@ -43,6 +44,7 @@ PATHS = [
     ("haar, measured framing", "haar", lambda img, f: F.crop_face(img, f)),
     ("blazeface, aligned (default)", "blazeface", lambda img, f: F.crop_face(img, f)),
     ("blazeface, not turned", "blazeface", lambda img, f: F.crop_face(img, f, align=False)),
+    ("accurate, aligned", "accurate", lambda img, f: F.crop_face(img, f)),
 ]
 
 
