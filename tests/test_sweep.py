@@ -354,11 +354,11 @@ def test_the_report_has_an_experiments_chapter_only_when_a_sweep_is_named(tmp_pa
     smoke = load_profile("smoke")
     assert smoke["experiments"] is None
     assert [s.stem for s in report_sources(smoke)] == ["01_data_exploration", "02_training", "03_evaluation",
-                                                        "04_gradcam", "06_conclusion"]
+                                                        "04_gradcam", "06_conclusion", "07_your_photos"]
     sweep = tmp_path / "study"
     sweep.mkdir()
     named = load_profile("smoke", {"experiments": str(sweep)})
-    assert [s.stem for s in report_sources(named)][-2:] == ["05_experiments", "06_conclusion"]
+    assert [s.stem for s in report_sources(named)][-3:] == ["05_experiments", "06_conclusion", "07_your_photos"]
     assert notebook_parameters(named)["experiments"] == [str(sweep.resolve())]
     with pytest.raises(FerError, match="experiments folder not found"):
         notebook_parameters(load_profile("smoke", {"experiments": str(tmp_path / "nowhere")}))
