@@ -624,8 +624,9 @@ def test_photo_path_table_is_cut_into_its_columns_and_translated():
     english, turkish = (turkish_results.benchmark_blocks(item["text"], lang) for lang in ("en", "tr"))
     en = next(b for b in english if not isinstance(b, str))
     tr = next(b for b in turkish if not isinstance(b, str))
-    assert list(en.columns[:3]) == ["path", "recall %", "false/img"] and en.shape[0] == 4
+    assert list(en.columns[:3]) == ["path", "recall %", "false/img"] and en.shape[0] == 5
     assert "blazeface, aligned (default)" in en.iloc[:, 0].tolist()
+    assert tr.iloc[-1, 0] == "titiz, hizalı" and en.iloc[-1, 0] == "accurate, aligned"
     assert en.loc[en["path"] == "blazeface, aligned (default)", "recall %"].item() == "94.7"
     assert tr.shape == en.shape and list(tr.columns[:3]) == ["yol", "bulma %", "hata/foto"]
     assert "blazeface, hizalı (varsayılan)" in tr.iloc[:, 0].tolist() and tr.iloc[2, 1] == "94,7"
