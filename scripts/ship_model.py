@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def study_noise(folder: Path = STUDY) -> float:
     from fer_helpers import runs
 
     noise = runs.compare_to_noise(runs.collect(folder), runs.sweep_record(folder)).attrs["seed_std"] * 2
-    if not noise == noise:  # NaN: fewer than two finished seeds
+    if math.isnan(noise):  # fewer than two finished seeds
         raise FerError(f"{folder}: no seed noise (fewer than two finished seed runs); give --noise")
     return 100 * noise
 
