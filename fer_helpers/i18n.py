@@ -151,6 +151,10 @@ TURKISH: dict[str, str] = {
     "value": "değer", "seconds": "saniye", "class": "sınıf", "excluded by protocol": "protokolle dışarıda",
     "true → predicted": "gerçek → tahmin", "count": "sayı", "share of true": "gerçek sınıf içindeki pay",
     "precision": "kesinlik", "support": "destek", "f1": "F1",
+    # the shipped model against the one it replaced (comparison.comparison_table)
+    "figure": "ölçüt", "replaced": "önceki", "shipped": "yayımlanan", "change": "değişim",
+    "points lost": "kaybedilen puan", "mean of every perturbation": "tüm bozulmaların ortalaması",
+    "parameters (millions)": "parametre (milyon)",
     # experiments (runs tables)
     "variant": "varyant", "status": "durum", "changes": "değişiklik", "val acc": "doğrulama doğr.",
     "val F1": "doğrulama F1", "test acc": "test doğr.", "test F1": "test F1",

@@ -67,6 +67,7 @@ DEFAULTS: dict = {
     "label_smoothing": 0.0,      # mixes each target with the uniform distribution (0: off)
     "teachers": [],              # trained model folders to distil from (distill.py; []: off)
     "teacher_weight": 0.5,       # share of the teachers' mean probabilities in each target
+    "init_from": None,           # a trained model folder of the same network to start from (fine-tuning; null: random)
 }
 
 MODELS = ("default", "baseline", "wide", "narrow_stem")  # model.BUILDERS' names (model imports Keras; this module must not)
@@ -172,6 +173,8 @@ def training_params(params: dict | None = None, **overrides) -> dict:
     teachers = merged["teachers"]
     if not isinstance(teachers, list) or not all(isinstance(t, str) and t for t in teachers):
         raise FerError(f"training.teachers must be a list of model folders, got {teachers!r}")
+    if merged["init_from"] is not None and not (isinstance(merged["init_from"], str) and merged["init_from"]):
+        raise FerError(f"training.init_from must be a model folder or null, got {merged['init_from']!r}")
     if not isinstance(merged["evaluate_test"], bool):
         raise FerError(f"training.evaluate_test must be true or false, got {merged['evaluate_test']!r}")
     return merged

@@ -184,12 +184,20 @@ def robustness_of_model_dir(model_dir: str | os.PathLike | None = None, data: st
     if subset is not None and int(subset) < 1:
         raise FerError(f"subset must be a positive number of images, got {subset}")
     model, classes = load_model_dir(model_dir if model_dir is not None else default_model_dir())
+    x, y = scored_faces(classes, data, split, subset, seed)
+    return robustness_table(model, x, y, classes, batch_size=batch_size)
+
+
+def scored_faces(classes, data=None, split: str = "test", subset: int | None = None,
+                 seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
+    """The faces and majority labels (in ``classes``' order) that ``evaluation.evaluate_model_dir``
+    scores for the same ``split``, ``subset`` and ``seed``."""
     ds = load_dataset(data)
     x, y = ds.split(split)
     x, y = seeded_subset(x, _labels_for(ds.classes, classes, y), None if subset is None else int(subset), seed)
     if not len(x):
         raise FerError(f"split {split!r} of {ds.root} has no image with a majority label")
-    return robustness_table(model, x, y, classes, batch_size=batch_size)
+    return x, y
 
 
 def summary_table(table: pd.DataFrame, perturbations: dict | None = None, language: str = "en") -> pd.DataFrame:

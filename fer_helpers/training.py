@@ -375,6 +375,18 @@ def _float32_copy(model: keras.Model, p: dict, n_classes: int) -> keras.Model:
     return copy
 
 
+def _start_from(model: keras.Model, folder: str) -> None:
+    """Fine-tuning: ``model`` takes the weights of the trained model in ``folder``, which must be the
+    same network (``training.model``); only the training that follows differs. A resumed run
+    starts from its checkpoint instead, so this happens once per run."""
+    source = keras.models.load_model(Path(distill._folder(folder)) / M.MODEL_FILE, compile=False)
+    mine, theirs = model.get_weights(), source.get_weights()
+    if [w.shape for w in mine] != [w.shape for w in theirs]:
+        raise FerError(f"training.init_from {folder}: a different network than training.model "
+                       f"({source.count_params():,} parameters, this run's has {model.count_params():,})")
+    model.set_weights(theirs)
+
+
 def _compile(model, p, steps_per_epoch):
     total = steps_per_epoch * p["epochs"]
     warmup = steps_per_epoch * p["warmup_epochs"]
@@ -461,6 +473,8 @@ def _fit(out: Path, p: dict, data_dir, resume: bool, verbose) -> Path:
                  "started": info.pop("finished"), "info": info}
         if p["teachers"]:  # which models taught it (checked here, before any work)
             start["teachers"] = distill.teacher_record(p["teachers"], ds.classes)
+        if p["init_from"]:  # and which one it started from
+            start["init_from"] = distill.teacher_record([p["init_from"]], ds.classes)[0]
         files.write_json(run.start_file, start)
     run.start = start
     run.precision = resolve_precision(p["precision"])
@@ -503,6 +517,8 @@ def _train(run: "_Run", model, p: dict, n_classes: int, verbose) -> None:
         else:
             model = M.build(p["model"], num_classes=n_classes, augment=model_augment(p), seed=p["seed"],
                             dropout=p["dropout"])
+            if p["init_from"]:
+                _start_from(model, p["init_from"])
             _compile(model, p, len(run.batches))
     if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:
         return
@@ -548,6 +564,8 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
                 data_fingerprint=run.start["data_fingerprint"])
     if "teachers" in run.start:  # a student's record names the exact models that taught it (sha256)
         info["teachers"] = run.start["teachers"]
+    if "init_from" in run.start:
+        info["init_from"] = run.start["init_from"]
     files.write_json(out / "run.json", info)
     files.write_text(out / "MODEL_CARD.md", model_card(out.name, p, metrics, info))
     return metrics
@@ -567,6 +585,17 @@ def _distilled_line(p: dict, info: dict, language: str = "en") -> str:
     return (f"\n- **Distilled**: targets {1 - p['teacher_weight']:g} x FER+ votes + {p['teacher_weight']:g} x the "
             f"mean probabilities of {named}, as they were when training began; the teachers' own training "
             "time is not in the time above.")
+
+
+def _started_line(info: dict, language: str = "en") -> str:
+    """Where a fine-tuned model's weights started (``training.init_from``), by folder and hash."""
+    start = info.get("init_from")
+    if not start:
+        return ""
+    named = f"`{start['folder']}` (model.keras sha256 {start['sha256'][:12]})"
+    if language == "tr":
+        return f"\n- **İnce ayar**: ağırlıklar {named} modelinden başladı; o modelin eğitim süresi yukarıdaki süreye dahil değildir."
+    return f"\n- **Fine-tuned**: the weights started from {named}; that model's training time is not in the time above."
 
 
 def _teachers_now(p: dict) -> str:
@@ -595,7 +624,7 @@ def model_card(name: str, p: dict, metrics: dict, info: dict, language: str = "e
 - **Training data**: FER2013 training images with FER+ labels ({info['train_images']:,} images,
   labels: {p['labels']}, imbalance: {p['imbalance']}, augmentation: {p['augment']}), {info['epochs_run']} epochs
   (best on validation: {info['best_epoch']}), seed {p['seed']}, {info['wall_seconds'] / 60:.0f} min on {where}
-  ({info.get('precision', 'float32')} training; the saved model computes in float32).{_distilled_line(p, info)}
+  ({info.get('precision', 'float32')} training; the saved model computes in float32).{_distilled_line(p, info)}{_started_line(info)}
 - **Protocol**: FER+ majority labels (single votes dropped, majority > half, unknown/NF excluded);
   chosen on FER2013Valid, measured once on FER2013Test.
 - **Results**: validation accuracy {fig('validation', 'accuracy')}, macro F1 {fig('validation', 'macro_f1')};
@@ -634,7 +663,7 @@ def _model_card_tr(name: str, p: dict, metrics: dict, info: dict) -> str:
 - **Eğitim verisi**: FER+ etiketli FER2013 eğitim görüntüleri ({i18n.num(info['train_images'], 'tr')} görüntü;
   etiketler: {p['labels']}, dengesizlik: {p['imbalance']}, veri çoğaltma: {p['augment']}), {info['epochs_run']} epok
   (doğrulamada en iyisi: {info['best_epoch']}), tohum {p['seed']}, {where} {i18n.num(info['wall_seconds'] / 60, 'tr')} dk
-  ({info.get('precision', 'float32')} eğitim; kaydedilen model float32 ile hesaplar).{_distilled_line(p, info, 'tr')}
+  ({info.get('precision', 'float32')} eğitim; kaydedilen model float32 ile hesaplar).{_distilled_line(p, info, 'tr')}{_started_line(info, 'tr')}
 - **Protokol**: FER+ çoğunluk etiketleri (tek oylar atılır, çoğunluk yarıdan fazla olmalı, bilinmiyor ve yüz
   değil dışarıda); FER2013Valid üzerinde seçildi, FER2013Test üzerinde bir kez ölçüldü.
 - **Sonuçlar**: doğrulama doğruluğu {fig('validation', 'accuracy')}, makro F1 {fig('validation', 'macro_f1')};

@@ -24,8 +24,10 @@ resumable checkpoints), rewrites the model card under the new name, calibrates t
 (``fer calibrate``: a temperature fitted on validation, folded into model.keras; accuracy
 unchanged), and exports the ONNX files ``fer predict`` runs (``fer export``, after their parity
 check against Keras on the test split, which compares the files with Keras, never models with
-each other). A failed export ships nothing. Afterwards: ``fer evaluate models/default --tta``,
-``fer report``, and commit.
+each other). A failed export ships nothing. The model replaced is first copied whole to
+``--keep-as`` (a new folder, ``models/previous`` beside ``models/default`` by default), and the new folder's ``replaced.json``
+names it, so the report can put the two side by side (``fer_helpers.comparison``).
+Afterwards: ``fer evaluate models/default --tta``, ``fer report``, and commit.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fer_helpers import files  # noqa: E402
 from fer_helpers.calibration import calibrate_model_dir, card_line  # noqa: E402
+from fer_helpers.comparison import mean_loss, record_replaced  # noqa: E402
 from fer_helpers.engine import export_model_dir, summary_text  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
 from fer_helpers.params import training_params  # noqa: E402
@@ -75,11 +78,6 @@ def validation_accuracy(folder: Path) -> float | None:
     return json.loads(path.read_text())["validation"]["accuracy"] if path.is_file() else None
 
 
-def robustness_loss(table: pd.DataFrame) -> float:
-    """Mean accuracy lost (points) over every perturbation and strength of a robustness table."""
-    return float(-100 * table.loc[table["perturbation"] != "clean", "drop"].mean())
-
-
 def validation_figures(folder: Path, data: Path | None = None) -> Figures:
     """``Figures`` of a model folder; its robustness measured once (minutes) and kept beside it."""
     validation = json.loads((folder / "metrics.json").read_text())["validation"]
@@ -92,7 +90,7 @@ def validation_figures(folder: Path, data: Path | None = None) -> Figures:
         print(f"measuring {folder}'s robustness on validation (a few minutes) ...", file=sys.stderr)
         table = robustness_of_model_dir(folder, data, split="valid")
         files.write_text(record, table.to_csv(index=False))
-    return Figures(str(folder), float(validation["accuracy"]), float(validation["macro_f1"]), robustness_loss(table))
+    return Figures(str(folder), float(validation["accuracy"]), float(validation["macro_f1"]), mean_loss(table))
 
 
 def study_noise(folder: Path = STUDY) -> float:
@@ -125,32 +123,61 @@ def check_finished(run: Path) -> None:
         raise FerError(f"{run}: not a finished run (missing {', '.join(missing)})")
 
 
-def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None) -> None:
-    """``run`` as the model folder ``dest``, swapped in whole (see the module's docstring)."""
+def keep(dest: Path, keep_as: Path) -> None:
+    """A copy of the model at ``dest`` as ``keep_as``, whole or not at all; never over a folder that exists."""
+    if keep_as.exists():
+        raise FerError(f"{keep_as} exists; give --keep-as a new folder for the model being replaced")
+    with files.atomic_dir(keep_as) as tmp:
+        shutil.copytree(dest, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("checkpoints", ".*"))
+
+
+def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None, keep_as: Path | None = None) -> None:
+    """``run`` as the model folder ``dest``, swapped in whole (see the module's docstring); the model
+    it replaces first copied to ``keep_as``, which the new folder's ``replaced.json`` names."""
     check_finished(run)
+    kept = keep_as is not None and (dest / "model.keras").is_file()
+    if kept:
+        keep(dest, keep_as)
     new, old = validation_accuracy(run), validation_accuracy(dest)
     p = training_params(yaml.safe_load((run / "params.yaml").read_text()))
     metrics = json.loads((run / "metrics.json").read_text())
     info = json.loads((run / "run.json").read_text())
     # the whole folder at once: old evaluation figures describe the old model, and a kill
     # midway must not leave a shipped model folder that is half old, half new
-    record = None
-    with files.atomic_dir(dest) as tmp:
-        for name in FILES + ((ROBUSTNESS_RECORD,) if (run / ROBUSTNESS_RECORD).is_file() else ()):
-            shutil.copy2(run / name, tmp / name)
-        (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
-        calibrated = calibrate_model_dir(tmp, data)
-        with open(tmp / "MODEL_CARD.md", "a", encoding="utf-8") as card:
-            card.write(card_line(calibrated))
-        if export:  # inside the swap: the folder appears with its ONNX files, or not at all
-            record = export_model_dir(tmp, data)
+    try:
+        calibrated, record = _swap_in(run, dest, p, metrics, info, export, data, keep_as if kept else None)
+    except BaseException:
+        if kept:  # nothing shipped: nothing kept either
+            shutil.rmtree(keep_as, ignore_errors=True)
+        raise
     test = metrics.get("test", {}).get("accuracy")
     print(f"shipped {run} as {dest}: validation {new:.4f} (was {old if old is None else f'{old:.4f}'}), "
           f"test {'not measured' if test is None else f'{test:.4f}'}")
     print(f"confidences calibrated: temperature {calibrated['temperature']:.3f}, validation ECE "
           f"{calibrated['validation']['ece_before']:.4f} -> {calibrated['validation']['ece_after']:.4f}")
+    if kept:
+        print(f"the model it replaced is kept as {keep_as}")
     if record is not None:
         print(summary_text(record, dest))
+
+
+def _swap_in(run: Path, dest: Path, p: dict, metrics: dict, info: dict, export: bool, data,
+             kept_as) -> tuple[dict, dict | None]:
+    """The new folder, filled beside ``dest`` and swapped in whole: the calibration's record and the
+    export's (None without the export)."""
+    record = None
+    with files.atomic_dir(dest) as tmp:
+        for name in FILES + ((ROBUSTNESS_RECORD,) if (run / ROBUSTNESS_RECORD).is_file() else ()):
+            shutil.copy2(run / name, tmp / name)
+        (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
+        if kept_as is not None:  # the report puts the two side by side (fer_helpers.comparison)
+            record_replaced(tmp, kept_as)
+        calibrated = calibrate_model_dir(tmp, data)
+        with open(tmp / "MODEL_CARD.md", "a", encoding="utf-8") as card:
+            card.write(card_line(calibrated))
+        if export:  # inside the swap: the folder appears with its ONNX files, or not at all
+            record = export_model_dir(tmp, data)
+    return calibrated, record
 
 
 def main(argv=None) -> int:
@@ -160,16 +187,19 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, help="points of validation accuracy that count as seed noise "
                                                 "(default: two standard deviations of runs/candidates' seeds)")
     ap.add_argument("--force", action="store_true", help="ship the one RUN given, without the rule")
+    ap.add_argument("--keep-as", type=Path, help="new folder that keeps the model being replaced, for the "
+                                                 "report's comparison (default: 'previous' beside --to)")
     ap.add_argument("--data", type=Path, help="data set for robustness, the export's parity check and int8 "
                                               "calibration (default: data/ferplus, ../shared/data/ferplus)")
     ap.add_argument("--no-export", action="store_true",
                     help="skip the ONNX export (fer predict then runs Keras until `fer export` is run)")
     args = ap.parse_args(argv)
+    args.keep_as = args.keep_as if args.keep_as is not None else args.to.parent / "previous"
     try:
         if args.force:
             if len(args.runs) != 1:
                 raise FerError("--force ships one run: name exactly one")
-            ship(args.runs[0], args.to, export=not args.no_export, data=args.data)
+            ship(args.runs[0], args.to, export=not args.no_export, data=args.data, keep_as=args.keep_as)
             return 0
         for run in args.runs:
             check_finished(run)
@@ -182,7 +212,7 @@ def main(argv=None) -> int:
         if winner.name == str(args.to):
             print(f"{args.to} stays: no candidate beats it by the rule; nothing shipped")
             return 0
-        ship(Path(winner.name), args.to, export=not args.no_export, data=args.data)
+        ship(Path(winner.name), args.to, export=not args.no_export, data=args.data, keep_as=args.keep_as)
     except FerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

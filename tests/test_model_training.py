@@ -255,6 +255,35 @@ def test_distillation_trains_on_the_teachers_probabilities_and_resumes_on_the_sa
     np.testing.assert_allclose(mixed, 0.75 * votes_only + 0.25 * stored, atol=1e-6)
 
 
+def test_fine_tuning_starts_from_the_named_models_weights_and_records_it(tmp_path):
+    """``init_from`` starts a run from a trained model's weights (recorded by hash): at a learning
+    rate of 1e-9 its trainable weights stay those weights, where a run from random ones does not
+    (batch normalisation's moving statistics follow the data at any rate). A different network is
+    one clear error."""
+    from fer_helpers import distill
+    from fer_helpers.data import load_dataset
+
+    data = tiny_ferplus(tmp_path / "data")
+    source = fit({"training": {**TINY, "model": "baseline", "epochs": 1}}, data_dir=data,
+                 out_dir=tmp_path / "source", verbose=0)
+    tuned = fit({"training": {**TINY, "model": "baseline", "epochs": 1, "learning_rate": 1e-9,
+                              "init_from": str(source), "seed": 7}}, data_dir=data, out_dir=tmp_path / "tuned", verbose=0)
+    fresh = fit({"training": {**TINY, "model": "baseline", "epochs": 1, "learning_rate": 1e-9, "seed": 7}},
+                data_dir=data, out_dir=tmp_path / "fresh", verbose=0)
+    weights = [[w.numpy() for w in load_model_dir(f)[0].trainable_weights] for f in (source, tuned, fresh)]
+    for a, b in zip(weights[0], weights[1]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert not all(np.allclose(a, c, atol=1e-5) for a, c in zip(weights[0], weights[2]))
+    info = json.loads((tuned / "run.json").read_text())
+    assert info["init_from"] == distill.teacher_record([str(source)], load_dataset(data).classes)[0]
+    assert "Fine-tuned" in (tuned / "MODEL_CARD.md").read_text()
+    with pytest.raises(FerError, match="init_from .*different network"):
+        fit({"training": {**TINY, "model": "default", "epochs": 1, "init_from": str(source)}}, data_dir=data,
+            out_dir=tmp_path / "other", verbose=0)
+    with pytest.raises(FerError, match="training.init_from must be a model folder"):
+        training_params({"init_from": 3})
+
+
 def test_a_teacher_that_is_not_a_model_folder_is_one_clear_error(tmp_path):
     data = tiny_ferplus(tmp_path / "data")
     with pytest.raises(FerError, match="teacher .*no model.keras"):

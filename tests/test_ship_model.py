@@ -75,13 +75,20 @@ def ship(capsys):
 def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_path, ship, exports):
     dest = fake_run(tmp_path / "models" / "default", 0.80, with_checkpoints=False)
     (dest / "confusion_test.png").write_text("an old model's figure")
+    old = {p.name: p.read_bytes() for p in dest.iterdir()}
     run = fake_run(tmp_path / "runs" / "v9", 0.85)
     code, out, err = ship(run, "--to", dest, "--noise", 0.5)
     assert code == 0, err
     assert "validation 0.8500 (was 0.8000)" in out and f"exported {dest}" in out
     assert sorted(p.name for p in dest.iterdir()) == sorted(
         ["MODEL_CARD.md", "history.csv", "labels.json", "metrics.json", "model.keras", "params.yaml", "run.json",
-         "calibration.json", "model.onnx", "model.int8.onnx", "export.json", ship_model.ROBUSTNESS_RECORD])
+         "calibration.json", "model.onnx", "model.int8.onnx", "export.json", ship_model.ROBUSTNESS_RECORD,
+         "replaced.json"])
+    # the model replaced is kept whole beside it, and named by the new one for the report's comparison
+    previous = tmp_path / "models" / "previous"
+    assert {p.name: p.read_bytes() for p in previous.iterdir()} == old
+    from fer_helpers.comparison import replaced_model
+    assert replaced_model(dest) == previous and f"kept as {previous}" in out
     assert "temperature 0.700, validation ECE 0.0700 -> 0.0100" in out
     assert "- **Calibration**: logits divided by a temperature of 0.700" in (dest / "MODEL_CARD.md").read_text()
     # exported inside the folder being swapped in, not into the old one
@@ -168,7 +175,20 @@ def test_a_failed_export_ships_nothing(tmp_path, ship, monkeypatch):
     assert code == 1 and out.startswith("validation figures") and err.count("\n") == 1
     assert "parity check failed" in err
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["default", "v9"]  # no temporary folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default", "v9"]  # no temporary folder, no kept copy left
+
+
+def test_the_folder_that_keeps_the_replaced_model_is_never_overwritten(tmp_path, ship):
+    dest = fake_run(tmp_path / "default", 0.80, with_checkpoints=False)
+    before = {p.name: p.read_bytes() for p in dest.iterdir()}
+    (tmp_path / "previous").mkdir()
+    (tmp_path / "previous" / "mine.txt").write_text("a user's file")
+    code, _, err = ship(fake_run(tmp_path / "v9", 0.85), "--to", dest, "--noise", 0.5)
+    assert code == 1 and "previous exists; give --keep-as a new folder" in err
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
+    assert [p.name for p in (tmp_path / "previous").iterdir()] == ["mine.txt"]
+    assert ship(tmp_path / "v9", "--to", dest, "--noise", 0.5, "--keep-as", tmp_path / "wide")[0] == 0
+    assert (tmp_path / "wide" / "model.keras").read_bytes() == before["model.keras"]
 
 
 def test_no_export_ships_the_keras_model_alone(tmp_path, ship, exports):
