@@ -27,6 +27,13 @@ BRIGHTNESS = 0.2         # RandomBrightness(0.2, value_range=(0, 255)): add up t
 CONTRAST = 0.3           # RandomContrast(0.3): scale the deviation from the mean by 0.7-1.3
 BLUR_SIGMA = (0.1, 1.5)  # RandomGaussianBlur(factor=(0, 1), kernel_size=5): on half the faces
 ERASE_SHARE, ERASE_AREA = 0.125, (0.02, 0.15)  # RandomErasing(factor=0.25, scale=(0.02, 0.15))
+#: ``camera`` only (no Keras layer): a face from fewer pixels (down to this side, back up to 48)
+#: and sensor noise (Gaussian, in grey levels), each on a share of the faces.
+DOWNSCALE_SHARE, DOWNSCALE_SIDE = 0.25, (16, 36)
+NOISE_SHARE, NOISE_SIGMA = 0.3, (2.0, 10.0)
+
+#: The strengths, mildest first; ``camera`` is the input pipeline's alone.
+STRENGTHS = ("none", "seed", "default", "strong", "camera")
 
 
 def augment_batch(faces: np.ndarray, strength: str, rng: np.random.Generator) -> np.ndarray:
@@ -34,17 +41,19 @@ def augment_batch(faces: np.ndarray, strength: str, rng: np.random.Generator) ->
 
     ``strength`` is ``model.augmentation``'s: ``none``, ``seed`` (flip, rotation, brightness,
     contrast), ``default`` (adds shift and zoom) or ``strong`` (adds blur and erased patches;
-    JPEG artefacts stay with ``training.jpeg_artefacts``).
+    JPEG artefacts stay with ``training.jpeg_artefacts``); or ``camera``, what a camera does and
+    FER2013's crops rarely show, without the erased patches: ``default`` with blur, fewer pixels
+    and sensor noise (and the JPEG artefacts).
     """
-    if strength not in ("none", "seed", "default", "strong"):
-        raise FerError(f"augmentation must be 'none', 'seed', 'default' or 'strong', got {strength!r}")
+    if strength not in STRENGTHS:
+        raise FerError(f"augmentation must be one of {', '.join(STRENGTHS)}, got {strength!r}")
     out = faces.astype(np.float32)
     if strength == "none":
         return out
     n, h, w = faces.shape
     flip = rng.random(n) < 0.5
     angle = rng.uniform(-ROTATION_DEG, ROTATION_DEG, n)
-    geometric = strength in ("default", "strong")
+    geometric = strength in ("default", "strong", "camera")
     shift = rng.uniform(-SHIFT, SHIFT, (n, 2)) * (w, h) if geometric else np.zeros((n, 2))
     zoom = rng.uniform(1 - ZOOM, 1 + ZOOM, n) if geometric else np.ones(n)
     centre = ((w - 1) / 2, (h - 1) / 2)
@@ -59,11 +68,21 @@ def augment_batch(faces: np.ndarray, strength: str, rng: np.random.Generator) ->
     mean = out.mean(axis=(1, 2), keepdims=True)
     out = (out - mean) * rng.uniform(1 - CONTRAST, 1 + CONTRAST, (n, 1, 1)).astype(np.float32) + mean
     np.clip(out, 0, 255, out=out)
-    if strength == "strong":
+    if strength in ("strong", "camera"):
         blur = rng.random(n) < 0.5
         sigma = rng.uniform(*BLUR_SIGMA, n)
         for k in np.flatnonzero(blur):
             out[k] = cv2.GaussianBlur(out[k], (5, 5), sigma[k])
+    if strength == "camera":
+        for k in np.flatnonzero(rng.random(n) < DOWNSCALE_SHARE):
+            side = int(rng.integers(*DOWNSCALE_SIDE, endpoint=True))
+            small = cv2.resize(out[k], (side, side), interpolation=cv2.INTER_AREA)
+            out[k] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        noisy = np.flatnonzero(rng.random(n) < NOISE_SHARE)
+        out[noisy] += rng.normal(0, 1, (len(noisy), h, w)).astype(np.float32) * \
+            rng.uniform(*NOISE_SIGMA, (len(noisy), 1, 1)).astype(np.float32)
+        np.clip(out, 0, 255, out=out)
+    if strength == "strong":
         erase = rng.random(n) < ERASE_SHARE
         for k in np.flatnonzero(erase):
             area = rng.uniform(*ERASE_AREA) * h * w

@@ -43,6 +43,7 @@ DEFAULTS: dict = {
     "model": "default",          # default | baseline | wide (default at 1.5x width, 3.5M parameters)
                                  # | narrow_stem (default with a 16-channel first block: faster on a CPU)
     "augment": "default",        # none | seed | default | strong (default + blur, JPEG, erasing)
+                                 # | camera (default + blur, JPEG, fewer pixels, noise; augment_in: batches)
     "augment_in": "model",       # model (Keras layers in the network) | batches (OpenCV in the input pipeline: for JAX on a GPU)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
@@ -72,7 +73,7 @@ DEFAULTS: dict = {
 
 MODELS = ("default", "baseline", "wide", "narrow_stem")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
-    "model": MODELS, "augment": ("none", "seed", "default", "strong"), "augment_in": ("model", "batches"),
+    "model": MODELS, "augment": ("none", "seed", "default", "strong", "camera"), "augment_in": ("model", "batches"),
     "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
     "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
     "precision": ("auto", "float32", "mixed_bfloat16"),
@@ -173,6 +174,8 @@ def training_params(params: dict | None = None, **overrides) -> dict:
     teachers = merged["teachers"]
     if not isinstance(teachers, list) or not all(isinstance(t, str) and t for t in teachers):
         raise FerError(f"training.teachers must be a list of model folders, got {teachers!r}")
+    if merged["augment"] == "camera" and merged["augment_in"] != "batches":
+        raise FerError("training.augment: camera is done by the input pipeline alone; set training.augment_in: batches")
     if merged["init_from"] is not None and not (isinstance(merged["init_from"], str) and merged["init_from"]):
         raise FerError(f"training.init_from must be a model folder or null, got {merged['init_from']!r}")
     if not isinstance(merged["evaluate_test"], bool):

@@ -50,7 +50,7 @@ def _targets(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)
 
 
-#: Share of training faces re-encoded as JPEG with ``augment: strong``, and their quality range.
+#: Share of training faces re-encoded as JPEG with ``augment: strong`` or ``camera``, and their quality range.
 JPEG_SHARE, JPEG_QUALITY = 0.3, (25, 90)
 
 
@@ -498,7 +498,7 @@ def _fit(out: Path, p: dict, data_dir, resume: bool, verbose) -> Path:
                                             run.ckpt_dir / distill.TEACHER_FILE)
         keras.utils.set_random_seed(p["seed"])  # as if no teacher had been loaded: fresh and resumed runs alike
     run.batches = Batches(x_tr, targets, p["batch_size"], p["seed"], sample_weight=sw, sampling_p=probs,
-                          mixup=p["mixup"], jpeg=p["augment"] == "strong",
+                          mixup=p["mixup"], jpeg=p["augment"] in ("strong", "camera"),
                           augment=pipeline_augment(p))
 
     files.write_text(out / "params.yaml", yaml.safe_dump({"training": p}, sort_keys=False))

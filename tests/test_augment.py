@@ -1,5 +1,6 @@
 """The input pipeline's augmentation (augment_in: batches): the model's ranges, drawn reproducibly."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -56,3 +57,24 @@ def test_batches_augment_each_batch_by_seed_epoch_and_index():
     plain = Batches(x, y, 10, seed=3)
     plain.set_epoch(2)
     np.testing.assert_array_equal(plain[1][0][..., 0], x[:10])  # augment="none" (the default) leaves faces alone
+
+
+def test_camera_blurs_some_faces_adds_noise_to_others_and_is_the_pipelines_alone():
+    """``camera``: some faces lose sharpness (blur, fewer pixels), some gain grain (noise); drawn
+    from the generator alone; refused where Keras layers would have to do it."""
+    from fer_helpers.params import training_params
+
+    rng = np.random.default_rng(5)
+    faces = np.tile(((np.indices((48, 48)).sum(axis=0) % 8) * 30).astype(np.uint8), (64, 1, 1))  # a sharp pattern
+    faces = np.ascontiguousarray(faces)
+    a = augment_batch(faces, "camera", np.random.default_rng(3))
+    np.testing.assert_array_equal(a, augment_batch(faces, "camera", np.random.default_rng(3)))
+    plain = augment_batch(faces, "default", np.random.default_rng(3))
+    sharp = lambda x: np.array([cv2.Laplacian(f, cv2.CV_32F).var() for f in x])  # noqa: E731
+    assert (sharp(a) < 0.5 * np.median(sharp(plain))).mean() > 0.3  # blurred or from fewer pixels
+    flat = np.full((64, 48, 48), 128, np.uint8)  # no structure: any texture left is noise
+    grain = augment_batch(flat, "camera", rng).std(axis=(1, 2))
+    assert 0.15 < (grain > 1.5).mean() < 0.5  # on about 30% of the faces
+    with pytest.raises(FerError, match="camera is done by the input pipeline"):
+        training_params({"augment": "camera"})
+    assert training_params({"augment": "camera", "augment_in": "batches"})["augment"] == "camera"
