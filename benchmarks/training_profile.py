@@ -2,7 +2,7 @@
 
     python benchmarks/training_profile.py [--model default] [--batch 128] [--repeats 20]
 
-Issue 11 asks for 400 training images/s before the model changes; ``benchmarks/throughput.py``
+The study aimed at 400 training images/s before the model changes; ``benchmarks/throughput.py``
 showed the augmentation is not the cost (19 ms of a 513 ms step). This splits the network without
 its augmentation into its blocks (conv-BN-ReLU pairs with their pooling and dropout, then the
 dense head), times each block's forward and backward pass on one batch in the precision ``fer

@@ -123,7 +123,7 @@ def build_default(num_classes: int = 8, augment: str = "default", seed: int | No
 
 def build_wide(num_classes: int = 8, augment: str = "default", seed: int | None = None,
                dropout: float = 0.5) -> keras.Model:
-    """The default network at 1.5 times its width: 3.5M parameters, within issue 11's 5M budget,
+    """The default network at 1.5 times its width: 3.5M parameters, within the 5M parameter budget,
     about 2.2 times the compute. For a GPU, or as a teacher to distil into the default."""
     model = build_default(num_classes, augment, seed, widths=(48, 96, 192, 384), dropout=dropout)
     model.name = "wide"

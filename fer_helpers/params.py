@@ -62,7 +62,7 @@ DEFAULTS: dict = {
     "precision": "auto",         # auto (bfloat16 where the hardware has it) | float32 | mixed_bfloat16
     "seed": 42,
     "evaluate_test": True,       # measure the test split once, with the best epoch, at the end
-    # Levers of issue 11, off by default (so the shipped recipe and its runs stay what they were):
+    # Levers of the accuracy study, off by default (so the shipped recipe and its runs stay what they were):
     "ema": 0.0,                  # momentum of an exponential moving average of the weights (0: off; e.g. 0.999)
     "mixup": 0.0,                # mixup's Beta(alpha, alpha) on images and soft labels (0: off; e.g. 0.2)
     "label_smoothing": 0.0,      # mixes each target with the uniform distribution (0: off)
