@@ -101,22 +101,31 @@ def _models_by_hash(root: Path) -> dict[str, str]:
 
 
 def _teachers_as_found(changes: dict, info: dict | None, root: Path) -> dict:
-    """``changes`` with each teacher named by the folder that holds it now: a student records its
-    teachers' hashes, and the folder it named (``models/default``) may hold another model since
-    (a shipped student replaces its teacher). A teacher found nowhere keeps its name and hash."""
-    recorded = (info or {}).get("teachers") or []
-    key = next((k for k in ("training.teachers", "teachers") if k in changes), None)
-    if not recorded or key is None or not all(isinstance(t, dict) and t.get("sha256") for t in recorded):
-        return changes
-    by_hash = _models_by_hash(root)
-    now = []
-    for t in recorded:
+    """``changes`` with each teacher (and a fine-tune's starting model) named by the folder that
+    holds it now: a run records their hashes, and the folder it named (``models/default``) may hold
+    another model since (a shipped student replaces its teacher). One found nowhere keeps its name
+    and hash."""
+    info = info or {}
+    by_hash = None
+
+    def now(t) -> str:
+        nonlocal by_hash
         folder = str(t.get("folder", "?"))
         if folder.startswith(f"{RUNS_DIR.name}/"):
-            now.append(folder)  # a run of a sweep keeps its folder
-        else:
-            now.append(by_hash.get(t["sha256"], f"{folder}@{t['sha256'][:7]}"))
-    return {**changes, key: now}
+            return folder  # a run of a sweep keeps its folder
+        by_hash = _models_by_hash(root) if by_hash is None else by_hash
+        return by_hash.get(t["sha256"], f"{folder}@{t['sha256'][:7]}")
+
+    changes = dict(changes)
+    recorded = info.get("teachers") or []
+    key = next((k for k in ("training.teachers", "teachers") if k in changes), None)
+    if recorded and key is not None and all(isinstance(t, dict) and t.get("sha256") for t in recorded):
+        changes[key] = [now(t) for t in recorded]
+    start = info.get("init_from")
+    key = next((k for k in ("training.init_from", "init_from") if k in changes), None)
+    if key is not None and isinstance(start, dict) and start.get("sha256"):
+        changes[key] = now(start)
+    return changes
 
 
 def run_row(folder: Path, name: str, changes: dict | None) -> dict:

@@ -192,4 +192,15 @@ def test_a_students_teachers_are_named_by_the_folder_that_holds_them_now(tmp_pat
     assert runs._teachers_as_found({"seed": 2}, info, tmp_path) == {"seed": 2}
     table = runs.collect(PROJECT_ROOT / "runs" / "candidates").set_index("variant")
     assert table.loc["distilled_default", "changes"] == "seed=1, teachers=[models/teacher]"
-    assert "models/default" not in " ".join(table["changes"])
+    # models/default in the table is the model there now: the robust fine-tunes started from it and
+    # were taught by it; the runs taught by what models/default held before name its folder now
+    shipped = sha256(PROJECT_ROOT / "models" / "default" / "model.keras")
+    for name, row in table.iterrows():
+        if "models/default" in row["changes"]:
+            info = json.loads((PROJECT_ROOT / "runs" / "candidates" / name / "run.json").read_text())
+            assert info["init_from"]["sha256"] == shipped
+            assert all(t["sha256"] == shipped for t in info["teachers"] if t["folder"] == "models/default")
+    # a fine-tune's starting model is found by its hash too
+    start = {"init_from": {"folder": "models/default", "sha256": digest}}
+    assert runs._teachers_as_found({"training.init_from": "models/default"}, start, tmp_path) == \
+        {"training.init_from": "models/teacher"}
