@@ -571,17 +571,21 @@ def finish(out: Path, ds, p: dict, run: "_Run") -> dict:
     return metrics
 
 
+def _named(model: dict) -> str:
+    """A model a run started from or learnt from, as its record names it: folder and hash."""
+    return f"`{model['folder']}` (model.keras sha256 {model['sha256'][:12]})"
+
+
 def _distilled_line(p: dict, info: dict, language: str = "en") -> str:
     teachers = info.get("teachers")  # finish() copies them from the run's start record
     if not teachers:
         return ""
     w = lambda v: i18n.number(v, language, "g")  # noqa: E731
+    named = ", ".join(_named(t) for t in teachers)
     if language == "tr":
-        named = ", ".join(f"`{t['folder']}` (model.keras sha256 {t['sha256'][:12]})" for t in teachers)
         return (f"\n- **Damıtılmış**: hedefler {w(1 - p['teacher_weight'])} x FER+ oyları + {w(p['teacher_weight'])} x "
                 f"{named} modellerinin ortalama olasılıkları, eğitim başladığındaki halleriyle; öğretmenlerin kendi "
                 "eğitim süresi yukarıdaki süreye dahil değildir.")
-    named = ", ".join(f"`{t['folder']}` (model.keras sha256 {t['sha256'][:12]})" for t in teachers)
     return (f"\n- **Distilled**: targets {1 - p['teacher_weight']:g} x FER+ votes + {p['teacher_weight']:g} x the "
             f"mean probabilities of {named}, as they were when training began; the teachers' own training "
             "time is not in the time above.")
@@ -592,7 +596,7 @@ def _started_line(info: dict, language: str = "en") -> str:
     start = info.get("init_from")
     if not start:
         return ""
-    named = f"`{start['folder']}` (model.keras sha256 {start['sha256'][:12]})"
+    named = _named(start)
     if language == "tr":
         return f"\n- **İnce ayar**: ağırlıklar {named} modelinden başladı; o modelin eğitim süresi yukarıdaki süreye dahil değildir."
     return f"\n- **Fine-tuned**: the weights started from {named}; that model's training time is not in the time above."
