@@ -32,14 +32,18 @@
 # - the epoch with the best validation accuracy is kept (early stopping on FER2013Valid).
 #
 # The shipped model is this recipe with 1.5 times the channels in every block (48, 96, 192 and 384;
-# `model: wide`, 3.5M parameters), the input pipeline, not the network, doing the augmentation. On
-# validation it scored 88.4%, against 88.2% for the model shipped before it: a "born-again"
+# `model: wide`, 3.5M parameters) and with blur, JPEG artefacts and erased patches added to the
+# input pipeline's augmentation (`augment: strong`), so that a face from a softer or more
+# compressed camera than FER2013's costs it little. A rule fixed before any test figure chose it
+# on validation (Experiments): its accuracy, 88.2%, is within the seed noise of the best candidate's
+# (88.4%, the same network trained without the camera's perturbations, shipped before it and kept
+# as `models/previous`), and of the models in that band it has the highest macro F1 minus the mean
+# accuracy lost under blur, compression, framing and exposure changes. Its test accuracy, measured
+# once afterwards, is 87.8%, the same as the model it replaced; Evaluation compares the two class by
+# class and perturbation by perturbation. Before `wide`, the shipped model was a "born-again"
 # student [10] of the first generation, trained with **distillation** [9] (each training face's
 # target half its FER+ vote distribution, half the first-generation model's probabilities; kept as
-# `models/born_again`). The gap is about one standard deviation of the recipe's seed-to-seed noise
-# at 50 epochs (0.25 points; Experiments): one run of one seed, shipped because the rule is to beat
-# the shipped model on validation. Its test accuracy, measured once afterwards, is 87.8% against
-# 86.8%.
+# `models/born_again`).
 
 # %% [markdown] tags=["lang-tr"]
 # # Yöntem
@@ -65,13 +69,18 @@
 # - en iyi doğrulama doğruluğuna sahip epok tutulur (FER2013Valid üzerinde erken durdurma).
 #
 # Projeyle gelen model, her blokta 1,5 kat kanal kullanan bu tariftir (48, 96, 192 ve 384;
-# `model: wide`, 3,5 milyon parametre); veri çoğaltmayı ağ değil girdi hattı yapar. Doğrulamada
-# %88,4 aldı; ondan önce gelen model %88,2 almıştı. O model, birinci kuşağın **damıtma** [9] ile
-# eğitilmiş "yeniden doğmuş" bir öğrencisiydi [10] (her eğitim yüzünün hedefi yarı yarıya FER+ oy
-# dağılımı ve birinci kuşak modelin olasılıkları; `models/born_again` olarak saklanıyor). Fark,
-# tarifin 50 epoktaki tohumdan tohuma gürültüsünün yaklaşık bir standart sapmasıdır (0,25 puan;
-# Deneyler): tek bir tohumun tek bir koşusu; kural doğrulamada projeyle gelen modeli geçmek olduğu
-# için seçildi. Sonradan bir kez ölçülen test doğruluğu, %86,8'e karşı %87,8'dir.
+# `model: wide`, 3,5 milyon parametre); girdi hattının veri çoğaltmasına bulanıklık, JPEG
+# bozulmaları ve silinmiş yamalar eklenmiştir (`augment: strong`), böylece FER2013'ünkinden daha
+# yumuşak ya da daha sıkıştırılmış bir kameradan gelen yüz ona az kaybettirir. Onu, hiçbir test
+# sonucu görülmeden yazılmış bir kural doğrulamada seçti (Deneyler): %88,2'lik doğruluğu en iyi
+# adayınkinin (%88,4; aynı ağın kamera bozulmaları olmadan eğitilmiş hali, ondan önce projeyle
+# geliyordu ve `models/previous` olarak saklanıyor) tohum gürültüsü içindedir ve o banttaki modeller
+# arasında makro F1'den bulanıklık, sıkıştırma, çerçeveleme ve pozlama değişikliklerinde kaybedilen
+# ortalama doğruluğun çıkarılmasıyla bulunan değer en yüksek onundur. Sonradan bir kez ölçülen test
+# doğruluğu %87,8'dir, yerini aldığı modelinkiyle aynı; Değerlendirme bölümü ikisini sınıf sınıf ve
+# bozulma bozulma karşılaştırır. `wide` öncesinde projeyle gelen model, birinci kuşağın **damıtma**
+# [9] ile eğitilmiş "yeniden doğmuş" bir öğrencisiydi [10] (her eğitim yüzünün hedefi yarı yarıya
+# FER+ oy dağılımı ve birinci kuşak modelin olasılıkları; `models/born_again` olarak saklanıyor).
 
 # %% tags=["parameters"]
 # Parameters. papermill injects the values of notebooks/params/<profile>.yaml after this cell;
@@ -133,8 +142,8 @@ model_path = Path(model_dir)
 # With `train: true` the next cell trains a fresh model into the model folder (the smoke profile
 # does this on a small subset in a minute; the full profile takes about an hour and a half on a
 # 2-core CPU). With `train: false` it reports on the model already in the folder: the project ships
-# its best one in `models/default`, trained with `notebooks/params/full.yaml` and `model: wide`
-# (its `params.yaml` below says exactly how).
+# its best one in `models/default`, trained with `notebooks/params/full.yaml`, `model: wide` and
+# `augment: strong` (its `params.yaml` below says exactly how).
 
 # %% [markdown] tags=["lang-tr", "remove"]
 # ## Eğitim
@@ -142,8 +151,8 @@ model_path = Path(model_dir)
 # `train: true` ile sonraki hücre model klasörüne yeni bir model eğitir (smoke profili bunu küçük bir
 # alt kümede bir dakikada yapar; tam profil 2 çekirdekli bir işlemcide yaklaşık bir buçuk saat
 # sürer). `train: false` ile klasördeki hazır modeli raporlar: proje en iyi modelini
-# `models/default` içinde getirir; bu model `notebooks/params/full.yaml` ve `model: wide` ile
-# eğitildi (tam olarak nasıl eğitildiğini aşağıdaki `params.yaml` söyler).
+# `models/default` içinde getirir; bu model `notebooks/params/full.yaml`, `model: wide` ve
+# `augment: strong` ile eğitildi (tam olarak nasıl eğitildiğini aşağıdaki `params.yaml` söyler).
 
 # %%
 if train:
