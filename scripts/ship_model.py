@@ -25,7 +25,8 @@ resumable checkpoints), rewrites the model card under the new name, calibrates t
 unchanged), and exports the ONNX files ``fer predict`` runs (``fer export``, after their parity
 check against Keras on the test split, which compares the files with Keras, never models with
 each other). A failed export ships nothing. The model replaced is first copied whole to
-``--keep-as`` (a new folder, ``models/previous`` beside ``models/default`` by default), and the new folder's ``replaced.json``
+``--keep-as`` (a new folder, ``models/previous`` beside ``models/default`` by default; its model card
+rewritten under that name), and the new folder's ``replaced.json``
 names it, so the report can put the two side by side (``fer_helpers.comparison``).
 Afterwards: ``fer evaluate models/default --tta``, ``fer report``, and commit.
 """
@@ -45,7 +46,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fer_helpers import files  # noqa: E402
-from fer_helpers.calibration import calibrate_model_dir, card_line  # noqa: E402
+from fer_helpers.calibration import calibrate_model_dir, card_line, read_calibration  # noqa: E402
 from fer_helpers.comparison import mean_loss, record_replaced  # noqa: E402
 from fer_helpers.engine import export_model_dir, summary_text  # noqa: E402
 from fer_helpers.errors import FerError  # noqa: E402
@@ -129,6 +130,19 @@ def keep(dest: Path, keep_as: Path) -> None:
         raise FerError(f"{keep_as} exists; give --keep-as a new folder for the model being replaced")
     with files.atomic_dir(keep_as) as tmp:
         shutil.copytree(dest, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("checkpoints", ".*"))
+        _rename_card(tmp, keep_as.name)
+
+
+def _rename_card(folder: Path, name: str) -> None:
+    """The kept model's card written again under the name of the folder that holds it now (its title
+    and the command that retrains it said ``default``); a folder without the records keeps its card."""
+    if not all((folder / f).is_file() for f in ("params.yaml", "metrics.json", "run.json", "MODEL_CARD.md")):
+        return
+    p = training_params(yaml.safe_load((folder / "params.yaml").read_text()))
+    card = model_card(name, p, json.loads((folder / "metrics.json").read_text()),
+                      json.loads((folder / "run.json").read_text()))
+    calibration = read_calibration(folder)
+    (folder / "MODEL_CARD.md").write_text(card + (card_line(calibration) if calibration else ""))
 
 
 def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None, keep_as: Path | None = None) -> None:

@@ -75,6 +75,7 @@ def ship(capsys):
 def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_path, ship, exports):
     dest = fake_run(tmp_path / "models" / "default", 0.80, with_checkpoints=False)
     (dest / "confusion_test.png").write_text("an old model's figure")
+    (dest / "MODEL_CARD.md").write_text("# Model card: default\n")
     old = {p.name: p.read_bytes() for p in dest.iterdir()}
     run = fake_run(tmp_path / "runs" / "v9", 0.85)
     code, out, err = ship(run, "--to", dest, "--noise", 0.5)
@@ -86,7 +87,10 @@ def test_a_better_run_is_shipped_without_checkpoints_and_with_its_own_card(tmp_p
          "replaced.json"])
     # the model replaced is kept whole beside it, and named by the new one for the report's comparison
     previous = tmp_path / "models" / "previous"
-    assert {p.name: p.read_bytes() for p in previous.iterdir()} == old
+    kept = {p.name: p.read_bytes() for p in previous.iterdir()}
+    card = kept.pop("MODEL_CARD.md").decode()
+    assert kept == {name: data for name, data in old.items() if name != "MODEL_CARD.md"}
+    assert card.startswith("# Model card: previous") and "--out models/previous`" in card  # the name it has now
     from fer_helpers.comparison import replaced_model
     assert replaced_model(dest) == previous and f"kept as {previous}" in out
     assert "temperature 0.700, validation ECE 0.0700 -> 0.0100" in out
