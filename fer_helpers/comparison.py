@@ -35,9 +35,19 @@ def record_replaced(new_dir: str | os.PathLike, old_dir: str | os.PathLike) -> d
     return record
 
 
+class ReplacedModelGone(FerError):
+    """The record names a model that is not where it says (a copied model folder, or the kept one
+    deleted or replaced): there is nothing to compare with, which the report says in a line."""
+
+    def __init__(self, record: Path, folder: str, sha: str):
+        super().__init__(f"{record}: the model it replaced is no longer at {folder} (model.keras sha256 {sha[:12]})")
+        self.folder = folder
+
+
 def replaced_model(model_dir: str | os.PathLike) -> Path | None:
     """The folder of the model that ``model_dir`` replaced, found from its record; ``None`` when there
-    is no record. ``FerError`` when the recorded folder is gone or now holds another model."""
+    is no record. ``ReplacedModelGone`` when the recorded folder is gone or now holds another model,
+    ``FerError`` when the record is damaged."""
     from .params import _resolve_path
 
     path = Path(model_dir) / REPLACED_FILE
@@ -51,7 +61,7 @@ def replaced_model(model_dir: str | os.PathLike) -> Path | None:
     found = Path(_resolve_path(folder, "replaced model"))
     model = found / "model.keras"
     if not model.is_file() or files.sha256(model) != sha:
-        raise FerError(f"{path}: the model it replaced is no longer at {folder} (model.keras sha256 {sha[:12]})")
+        raise ReplacedModelGone(path, folder, sha)
     return found
 
 

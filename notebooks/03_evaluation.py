@@ -540,7 +540,10 @@ i18n.display_each(robustness_text)
 # test faces; a model a user trained replaced none, and this is left out
 from fer_helpers import comparison
 
-replaced = comparison.against_replaced(model_dir, data_dir, subset=eval_subset, seed=seed, robust=robust)
+try:
+    replaced, gone = comparison.against_replaced(model_dir, data_dir, subset=eval_subset, seed=seed, robust=robust), None
+except comparison.ReplacedModelGone as exc:  # a copied model folder, or the kept model deleted
+    replaced, gone = None, exc.folder
 
 
 def replaced_section(lang):
@@ -571,8 +574,19 @@ def replaced_section(lang):
     return [Markdown(text), Markdown(caption), comparison.comparison_table(old, new, lang)]
 
 
+def gone_note(lang):
+    name = data.display_path(model_dir)
+    if lang == "en":
+        return Markdown(f"`{name}` records that it replaced `{gone}`, which is not there any more (or holds another "
+                        "model now): the comparison with it is left out.")
+    return Markdown(f"`{name}`, `{gone}` modelinin yerini aldığını kaydediyor, ama o model artık orada değil (ya da "
+                    "orada başka bir model var): onunla karşılaştırma yapılmadı.")
+
+
 if replaced is not None:
     i18n.display_each(replaced_section)
+elif gone is not None:
+    i18n.display_each(gone_note)
 
 # %% [markdown] tags=["lang-en"]
 # ## Faces in photos, and speed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,11 @@ def test_the_record_finds_the_replaced_model_by_its_hash_and_says_when_it_is_gon
     comparison.record_replaced(new, old)
     assert comparison.replaced_model(new) == old
     save_model_dir(build("baseline", seed=2), old)  # another model under the recorded name
-    with pytest.raises(FerError, match="no longer at .*previous"):
+    with pytest.raises(comparison.ReplacedModelGone, match="no longer at .*previous") as gone:
+        comparison.replaced_model(new)
+    assert gone.value.folder == str(old)  # what the report's one line names
+    shutil.rmtree(old)  # the kept model deleted: the same
+    with pytest.raises(comparison.ReplacedModelGone):
         comparison.replaced_model(new)
     (new / comparison.REPLACED_FILE).write_text("{")
     with pytest.raises(FerError, match="damaged"):

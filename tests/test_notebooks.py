@@ -396,3 +396,5 @@ def test_papermill_with_the_smoke_profile_writes_the_smoke_run(project_copy, tmp
     assert metrics["model_dir"] == "reports/smoke/model"
     assert not (project_copy / "reports" / "interactive").exists()
     assert sorted(p.name for p in elsewhere.iterdir()) == ["smoke-03.ipynb"]
+    if (project_copy / "models" / "default" / "replaced.json").is_file():  # copied without the model it replaced
+        assert "which is not there any more" in (elsewhere / "smoke-03.ipynb").read_text()
