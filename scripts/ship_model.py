@@ -130,19 +130,18 @@ def keep(dest: Path, keep_as: Path) -> None:
         raise FerError(f"{keep_as} exists; give --keep-as a new folder for the model being replaced")
     with files.atomic_dir(keep_as) as tmp:
         shutil.copytree(dest, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("checkpoints", ".*"))
-        _rename_card(tmp, keep_as.name)
+        # its card said ``default`` (title, and the folder to retrain it into); one without the records stays
+        if all((tmp / f).is_file() for f in ("params.yaml", "metrics.json", "run.json", "MODEL_CARD.md")):
+            (tmp / "MODEL_CARD.md").write_text(card_of(tmp, keep_as.name, read_calibration(tmp)))
 
 
-def _rename_card(folder: Path, name: str) -> None:
-    """The kept model's card written again under the name of the folder that holds it now (its title
-    and the command that retrains it said ``default``); a folder without the records keeps its card."""
-    if not all((folder / f).is_file() for f in ("params.yaml", "metrics.json", "run.json", "MODEL_CARD.md")):
-        return
+def card_of(folder: Path, name: str, calibration: dict | None) -> str:
+    """The model card of a model folder from its own records, under ``name``, with the line about
+    its calibration (``calibration``: the record ``fer calibrate`` returned or wrote, if any)."""
     p = training_params(yaml.safe_load((folder / "params.yaml").read_text()))
     card = model_card(name, p, json.loads((folder / "metrics.json").read_text()),
                       json.loads((folder / "run.json").read_text()))
-    calibration = read_calibration(folder)
-    (folder / "MODEL_CARD.md").write_text(card + (card_line(calibration) if calibration else ""))
+    return card + (card_line(calibration) if calibration else "")
 
 
 def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None, keep_as: Path | None = None) -> None:
@@ -153,13 +152,11 @@ def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None, k
     if kept:
         keep(dest, keep_as)
     new, old = validation_accuracy(run), validation_accuracy(dest)
-    p = training_params(yaml.safe_load((run / "params.yaml").read_text()))
     metrics = json.loads((run / "metrics.json").read_text())
-    info = json.loads((run / "run.json").read_text())
     # the whole folder at once: old evaluation figures describe the old model, and a kill
     # midway must not leave a shipped model folder that is half old, half new
     try:
-        calibrated, record = _swap_in(run, dest, p, metrics, info, export, data, keep_as if kept else None)
+        calibrated, record = _swap_in(run, dest, export, data, keep_as if kept else None)
     except BaseException:
         if kept:  # nothing shipped: nothing kept either
             shutil.rmtree(keep_as, ignore_errors=True)
@@ -175,20 +172,17 @@ def ship(run: Path, dest: Path, export: bool = True, data: Path | None = None, k
         print(summary_text(record, dest))
 
 
-def _swap_in(run: Path, dest: Path, p: dict, metrics: dict, info: dict, export: bool, data,
-             kept_as) -> tuple[dict, dict | None]:
+def _swap_in(run: Path, dest: Path, export: bool, data, kept_as) -> tuple[dict, dict | None]:
     """The new folder, filled beside ``dest`` and swapped in whole: the calibration's record and the
     export's (None without the export)."""
     record = None
     with files.atomic_dir(dest) as tmp:
         for name in FILES + ((ROBUSTNESS_RECORD,) if (run / ROBUSTNESS_RECORD).is_file() else ()):
             shutil.copy2(run / name, tmp / name)
-        (tmp / "MODEL_CARD.md").write_text(model_card(dest.name, p, metrics, info))
         if kept_as is not None:  # the report puts the two side by side (fer_helpers.comparison)
             record_replaced(tmp, kept_as)
         calibrated = calibrate_model_dir(tmp, data)
-        with open(tmp / "MODEL_CARD.md", "a", encoding="utf-8") as card:
-            card.write(card_line(calibrated))
+        (tmp / "MODEL_CARD.md").write_text(card_of(tmp, dest.name, calibrated))
         if export:  # inside the swap: the folder appears with its ONNX files, or not at all
             record = export_model_dir(tmp, data)
     return calibrated, record
