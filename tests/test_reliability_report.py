@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from fer_helpers.files import TMP_PREFIX
+from terminal import fer_from_a_terminal, python_from_a_terminal
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: TensorFlow's C++ start-up lines (absl logging) and the progress bars: not what fer printed.
@@ -46,7 +47,7 @@ def fer_env(**extra) -> dict:
 def start(args: list, cwd=PROJECT, **env) -> subprocess.Popen:
     """``fer ...`` (``args`` after the command name) in a session of its own, so that ``ctrl_c``
     reaches it the way a terminal's Ctrl-C does: the whole foreground process group."""
-    return subprocess.Popen([sys.executable, "-m", "fer_helpers.cli", *map(str, args)], cwd=cwd, env=fer_env(**env),
+    return subprocess.Popen(fer_from_a_terminal(*args), cwd=cwd, env=fer_env(**env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
@@ -202,7 +203,7 @@ def test_print_pdf_interrupted_leaves_no_chromium_profile_or_process(tmp_path, s
             sys.exit(130)
         """)
     for attempt in range(3):  # the race the clean-up lost 2 times in 6: try it more than once
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, env=fer_env(TMPDIR=str(tmp)),
+        proc = subprocess.Popen(python_from_a_terminal(code), cwd=PROJECT, env=fer_env(TMPDIR=str(tmp)),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         profile = wait_for(chromium_running(tmp), 60, "Chromium profile", proc, every=0.05)
         time.sleep(0.3 * attempt)

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from fer_helpers import cli
 from fer_helpers.errors import FerError
 from fer_helpers.params import check_params, load_params, training_params
+from terminal import fer_from_a_terminal
 from test_model_training import TINY, tiny_ferplus
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -216,13 +217,8 @@ def test_ctrl_c_exits_130_with_the_command_that_resumes(setup, tmp_path):
     out = tmp_path / "m"
     long = tmp_path / "long.yaml"
     long.write_text(yaml.safe_dump({"training": {**PARAMS["training"], "epochs": 200}}))
-    # as from a terminal: a shell starts background jobs (CI's, say) with SIGINT ignored, and a
-    # Python started so keeps ignoring it; a user's Ctrl-C always reaches Python's handler
-    as_from_a_terminal = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                          "from fer_helpers.cli import main; sys.exit(main(sys.argv[1:]))")
-    proc = subprocess.Popen([sys.executable, "-c", as_from_a_terminal, "train", "--params", str(long), "--data",
-                             str(data), "--out", str(out)], cwd=PROJECT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env())
+    proc = subprocess.Popen(fer_from_a_terminal("train", "--params", long, "--data", data, "--out", out),
+                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None and not list((out / "checkpoints").glob("epoch-*.json")):
         time.sleep(0.1)
