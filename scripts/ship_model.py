@@ -1,6 +1,7 @@
 """Choose the model the project ships, by a rule fixed before any test figure, and ship it (a maintainer's step).
 
     python scripts/ship_model.py RUN [RUN ...] [--to models/default] [--data PATH]
+    python scripts/ship_model.py RUN [RUN ...] --dry-run  # the rule's table and choice; nothing shipped
     python scripts/ship_model.py RUN --force            # ship RUN whatever the rule says
 
 **The rule** (every figure on the validation split; the test split plays no part in it). Each
@@ -199,6 +200,9 @@ def main(argv=None) -> int:
                                                  "report's comparison (default: 'previous' beside --to)")
     ap.add_argument("--data", type=Path, help="data set for robustness, the export's parity check and int8 "
                                               "calibration (default: data/ferplus, ../shared/data/ferplus)")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="print the rule's table and what it would ship, and change no model folder "
+                         "(a robustness it had to measure is still kept beside its candidate)")
     ap.add_argument("--no-export", action="store_true",
                     help="skip the ONNX export (fer predict then runs Keras until `fer export` is run)")
     args = ap.parse_args(argv)
@@ -219,6 +223,9 @@ def main(argv=None) -> int:
         print(table.to_string(index=False, float_format="{:.2f}".format))
         if winner.name == str(args.to):
             print(f"{args.to} stays: no candidate beats it by the rule; nothing shipped")
+            return 0
+        if args.dry_run:
+            print(f"the rule would ship {winner.name} as {args.to} (dry run: nothing shipped)")
             return 0
         ship(Path(winner.name), args.to, export=not args.no_export, data=args.data, keep_as=args.keep_as)
     except FerError as exc:

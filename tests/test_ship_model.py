@@ -112,6 +112,16 @@ def test_a_run_the_rule_does_not_choose_changes_nothing_and_force_ships_it(tmp_p
     assert code == 0 and "shipped" in out
 
 
+def test_a_dry_run_names_the_winner_and_changes_no_folder(tmp_path, ship, exports):
+    dest = fake_run(tmp_path / "default", 0.80, with_checkpoints=False)
+    before = {p.name: p.read_bytes() for p in dest.iterdir()}
+    code, out, err = ship(fake_run(tmp_path / "v9", 0.85), "--to", dest, "--noise", 0.5, "--dry-run")
+    assert code == 0 and err == "", err
+    assert out.strip().endswith(f"the rule would ship {tmp_path / 'v9'} as {dest} (dry run: nothing shipped)")
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default", "v9"] and exports == []
+
+
 def test_the_rule_weighs_fairness_and_robustness_within_the_accuracy_noise():
     F = ship_model.Figures
     shipped = F("default", 0.880, 0.73, 4.0)           # score 69
