@@ -35,12 +35,14 @@
 # `model: wide`, 3.5M parameters) and with blur, JPEG artefacts and erased patches added to the
 # input pipeline's augmentation (`augment: strong`), so that a face from a softer or more
 # compressed camera than FER2013's costs it little. A rule fixed before any test figure chose it
-# on validation (Experiments): its accuracy, 88.2%, is within the seed noise of the best candidate's
-# (88.4%, the same network trained without the camera's perturbations, shipped before it and kept
-# as `models/previous`), and of the models in that band it has the highest macro F1 minus the mean
-# accuracy lost under blur, compression, framing and exposure changes. Its test accuracy, measured
-# once afterwards, is 87.8%, the same as the model it replaced; Evaluation compares the two class by
-# class and perturbation by perturbation. Before `wide`, the shipped model was a "born-again"
+# on validation (Experiments): of the candidates whose accuracy is within the seed noise of the
+# best, it has the highest macro F1 minus the mean accuracy lost under blur, compression, framing
+# and exposure changes. It is this recipe's third seed (`wide_strong_3`); its first seed, shipped
+# before it, is kept as `models/wide_strong`, and the same network trained without the camera's
+# perturbations, shipped before that, as `models/previous`. On test, measured once afterwards, the
+# three seeds differ by a point, and the shipped one is the lowest: validation's rare classes are
+# too few to tell seeds of one recipe apart. Evaluation compares it with the model it replaced class
+# by class and perturbation by perturbation. Before `wide`, the shipped model was a "born-again"
 # student [10] of the first generation, trained with **distillation** [9] (each training face's
 # target half its FER+ vote distribution, half the first-generation model's probabilities; kept as
 # `models/born_again`).
@@ -72,12 +74,14 @@
 # `model: wide`, 3,5 milyon parametre); girdi hattının veri çoğaltmasına bulanıklık, JPEG
 # bozulmaları ve silinmiş yamalar eklenmiştir (`augment: strong`), böylece FER2013'ünkinden daha
 # yumuşak ya da daha sıkıştırılmış bir kameradan gelen yüz ona az kaybettirir. Onu, hiçbir test
-# sonucu görülmeden yazılmış bir kural doğrulamada seçti (Deneyler): %88,2'lik doğruluğu en iyi
-# adayınkinin (%88,4; aynı ağın kamera bozulmaları olmadan eğitilmiş hali, ondan önce projeyle
-# geliyordu ve `models/previous` olarak saklanıyor) tohum gürültüsü içindedir ve o banttaki modeller
-# arasında makro F1'den bulanıklık, sıkıştırma, çerçeveleme ve pozlama değişikliklerinde kaybedilen
-# ortalama doğruluğun çıkarılmasıyla bulunan değer en yüksek onundur. Sonradan bir kez ölçülen test
-# doğruluğu %87,8'dir, yerini aldığı modelinkiyle aynı; Değerlendirme bölümü ikisini sınıf sınıf ve
+# sonucu görülmeden yazılmış bir kural doğrulamada seçti (Deneyler): doğruluğu en iyininkinin tohum
+# gürültüsü içinde kalan adaylar arasında makro F1'den bulanıklık, sıkıştırma, çerçeveleme ve
+# pozlama değişikliklerinde kaybedilen ortalama doğruluğun çıkarılmasıyla bulunan değer en yüksek
+# onundur. Bu tarifin üçüncü tohumudur (`wide_strong_3`); ondan önce projeyle gelen ilk tohumu
+# `models/wide_strong`, aynı ağın kamera bozulmaları olmadan eğitilmiş ve ondan da önce gelen hali
+# `models/previous` olarak saklanıyor. Sonradan bir kez ölçülen testte üç tohum bir puan kadar
+# ayrışır ve projeyle gelen en düşüğüdür: doğrulamadaki nadir sınıflar bir tarifin tohumlarını
+# ayırmaya yetmeyecek kadar azdır. Değerlendirme bölümü onu yerini aldığı modelle sınıf sınıf ve
 # bozulma bozulma karşılaştırır. `wide` öncesinde projeyle gelen model, birinci kuşağın **damıtma**
 # [9] ile eğitilmiş "yeniden doğmuş" bir öğrencisiydi [10] (her eğitim yüzünün hedefi yarı yarıya
 # FER+ oy dağılımı ve birinci kuşak modelin olasılıkları; `models/born_again` olarak saklanıyor).
