@@ -375,10 +375,10 @@ BENCHMARK_NOTES_TR: dict[str, str] = {
         "çalıştırması paylaştı; libfacedetection'ın OpenMP iş parçacıkları beklemelerini işlemci süresine "
         "saydığından CPU ms değerleri üst sınırdır",
     "models/default = wide, shipped 2026-11-27": "models/default = wide, 2026-11-27'de projeye kondu",
-    "models/default = wide_strong, shipped 2026-12-06; a training run at nice 19 shared the 2 cores, so CPU ms "
+    "models/default = wide_strong_3, shipped 2026-12-06; a training run at nice 19 shared the 2 cores, so CPU ms "
     "are above a quiet run's":
-        "models/default = wide_strong, 2026-12-06'da projeye kondu; 2 çekirdeği nice 19 ile bir eğitim çalıştırması "
-        "paylaştı, bu yüzden CPU ms değerleri sakin bir çalıştırmanınkinden yüksektir",
+        "models/default = wide_strong_3, 2026-12-06'da projeye kondu; 2 çekirdeği nice 19 ile bir eğitim "
+        "çalıştırması paylaştı, bu yüzden CPU ms değerleri sakin bir çalıştırmanınkinden yüksektir",
     "2026-11-27, models/default = wide, 3.53M parameters; nothing else running, the training stopped for it; "
     "the born-again student shipped before: benchmarks/results/speed_born_again.md":
         "2026-11-27, models/default = wide, 3,53M parametre; başka hiçbir şey çalışmıyordu, eğitim bunun için "
