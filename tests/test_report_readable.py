@@ -148,7 +148,8 @@ def test_the_model_card_reads_in_turkish_from_the_same_records():
         calibration.card_line(calibration.read_calibration(folder), "tr")
     prose = re.sub(r"`[^`]*`|\b[a-z_]+=?\w*_\w+\b|mixed_bfloat16|float32|FER2013\w*|FER\+", "", turkish)
     assert not re.search(r"\b(the|of|and|with|images|training|parameters|Intended|Reproduce|Results)\b", prose), prose
-    assert "3.527.480 parametre" in turkish and "0,8779" in turkish and "tohum 1" in turkish
+    test_accuracy = f"{metrics['test']['accuracy']:.4f}".replace(".", ",")  # the records' figure, Turkish decimals
+    assert "3.527.480 parametre" in turkish and test_accuracy in turkish and f"tohum {run['seed']}" in turkish
 
 
 def test_the_title_block_gives_the_models_own_seed_and_the_slide_the_people(tmp_path):
