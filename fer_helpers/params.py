@@ -47,8 +47,10 @@ DEFAULTS: dict = {
     "augment_in": "model",       # model (Keras layers in the network) | batches (OpenCV in the input pipeline: for JAX on a GPU)
     "dropout": 0.5,              # dense layer's rate, conv blocks scale with it; full.yaml: 0.3
     "labels": "distribution",    # distribution (soft FER+ votes) | majority (hard)
-    "imbalance": "class_weight", # none | class_weight | sampling
+    "imbalance": "class_weight", # none | class_weight | sampling | logit_adjusted (the loss shifts the
+                                 # logits by tau * log(prior), Menon et al. 2021; no class weights then)
     "class_weight_power": 0.3,   # weight = (n_max / n_class) ** power; 1 = fully balanced
+    "logit_adjust_tau": 1.0,     # imbalance: logit_adjusted's tau (1: balanced softmax)
     "epochs": 50,
     "batch_size": 128,
     "learning_rate": 0.002,
@@ -74,7 +76,7 @@ DEFAULTS: dict = {
 MODELS = ("default", "baseline", "wide", "narrow_stem")  # model.BUILDERS' names (model imports Keras; this module must not)
 CHOICES = {
     "model": MODELS, "augment": ("none", "seed", "default", "strong", "camera"), "augment_in": ("model", "batches"),
-    "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling"),
+    "labels": ("distribution", "majority"), "imbalance": ("none", "class_weight", "sampling", "logit_adjusted"),
     "monitor": ("val_accuracy", "val_macro_f1"), "strategy": ("auto", "default", "mirrored", "one_device"),
     "precision": ("auto", "float32", "mixed_bfloat16"),
 }
@@ -82,6 +84,7 @@ CHOICES = {
 RANGES = {
     "dropout": ("number", 0, 1, True, False, False),
     "class_weight_power": ("number", 0, 10, True, True, False),
+    "logit_adjust_tau": ("number", 0, 10, True, True, False),
     "epochs": ("integer", 1, 100_000, True, True, False),
     "batch_size": ("integer", 1, 1_000_000, True, True, False),
     "learning_rate": ("number", 0, 10, False, True, False),

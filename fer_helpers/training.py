@@ -46,6 +46,32 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
     return (w / per_sample.mean()).astype(np.float32)
 
 
+@keras.saving.register_keras_serializable(package="fer")
+class LogitAdjustedLoss(keras.losses.Loss):
+    """Cross-entropy on the logits shifted by ``tau * log(prior)`` (Menon et al., ICLR 2021).
+
+    Training against shifted logits makes a common class pay for its head start: the network
+    learns logits that are right for balanced classes, and answers with them unshifted. At
+    ``tau = 1`` it is the balanced softmax of Ren et al. (NeurIPS 2020). The network returns
+    probabilities, so their log stands in for the logits (the same up to a constant per face,
+    which a softmax ignores); registered so a checkpoint reloads with it on resume.
+    """
+
+    def __init__(self, prior, tau: float = 1.0, name: str = "logit_adjusted_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.prior = [float(v) for v in prior]
+        self.tau = float(tau)
+        self._shift = np.float32(self.tau) * np.log(np.maximum(np.asarray(self.prior, np.float32), 1e-12))
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        logits = ops.log(ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0)) + self._shift
+        return -ops.sum(ops.cast(y_true, "float32") * ops.log_softmax(logits, axis=-1), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "prior": self.prior, "tau": self.tau}
+
+
 def _targets(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)
 
@@ -387,7 +413,14 @@ def _start_from(model: keras.Model, folder: str) -> None:
     model.set_weights(theirs)
 
 
-def _compile(model, p, steps_per_epoch):
+def _loss(p: dict, prior):
+    """The training loss: plain cross-entropy, or with ``imbalance: logit_adjusted`` shifted by the classes' prior."""
+    if p["imbalance"] == "logit_adjusted":
+        return LogitAdjustedLoss(prior, tau=p["logit_adjust_tau"])
+    return keras.losses.CategoricalCrossentropy(label_smoothing=p["label_smoothing"])
+
+
+def _compile(model, p, steps_per_epoch, prior):
     total = steps_per_epoch * p["epochs"]
     warmup = steps_per_epoch * p["warmup_epochs"]
     lr = p["learning_rate"]
@@ -396,7 +429,7 @@ def _compile(model, p, steps_per_epoch):
         alpha=0.01, warmup_target=lr if warmup else None, warmup_steps=warmup)
     ema = {"use_ema": True, "ema_momentum": p["ema"]} if p["ema"] else {}
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=p["weight_decay"], **ema),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=p["label_smoothing"]),
+                  loss=_loss(p, prior),
                   metrics=["accuracy"])
 
 
@@ -486,7 +519,8 @@ def _fit(out: Path, p: dict, data_dir, resume: bool, verbose) -> Path:
     run.classes = classes
     targets = _targets(y_tr, len(classes))
     sw, probs = None, None
-    if p["imbalance"] != "none":  # weighted by the votes: a teacher's view does not make a face rarer
+    run.prior = targets.mean(axis=0)  # the classes' share of the votes, before any teacher's view
+    if p["imbalance"] in ("class_weight", "sampling"):  # weighted by the votes: a teacher's view does not make a face rarer
         w = class_weights(y_tr, len(classes), p["class_weight_power"])
         per_sample = targets @ w
         if p["imbalance"] == "class_weight":
@@ -519,7 +553,7 @@ def _train(run: "_Run", model, p: dict, n_classes: int, verbose) -> None:
                             dropout=p["dropout"])
             if p["init_from"]:
                 _start_from(model, p["init_from"])
-            _compile(model, p, len(run.batches))
+            _compile(model, p, len(run.batches), run.prior)
     if run.initial_epoch >= p["epochs"] or run.state.get("wait", 0) >= p["patience"]:
         return
     print(f"training {p['model']} ({model.count_params():,} parameters, {run.precision}) on "

@@ -20,7 +20,7 @@ from fer_helpers import labels as L
 from fer_helpers.errors import FerError
 from fer_helpers.model import build, load_model_dir, save_model_dir
 from fer_helpers.params import training_params
-from fer_helpers.training import Batches, class_weights, fit
+from fer_helpers.training import Batches, LogitAdjustedLoss, class_weights, fit
 from synthetic import make_ferplus, votes
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -127,6 +127,34 @@ def test_class_weights_favour_rare_classes_and_average_one():
     assert class_weights(soft, 2, power=0.5)[1] > class_weights(soft, 2, power=0.5)[0]
 
 
+def test_logit_adjusted_loss_is_cross_entropy_on_shifted_logits():
+    prior = np.array([0.7, 0.2, 0.1])
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]], np.float32)
+    targets = np.array([[1, 0, 0], [0.25, 0.25, 0.5]], np.float32)
+    shifted = np.log(probs) + 0.5 * np.log(prior)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    want = -(targets * log_softmax).sum(axis=1).mean()
+    assert float(LogitAdjustedLoss(prior, tau=0.5)(targets, probs)) == pytest.approx(want, rel=1e-5)
+    plain = keras.losses.CategoricalCrossentropy()(targets, probs)
+    assert float(LogitAdjustedLoss(prior, tau=0.0)(targets, probs)) == pytest.approx(float(plain), rel=1e-5)
+
+
+@pytest.mark.parametrize("loss, answers", [("plain", "the prior"), ("logit_adjusted", "uniform")])
+def test_logit_adjustment_takes_the_prior_out_of_what_a_network_learns(loss, answers):
+    """With nothing to tell the faces apart, plain cross-entropy learns the classes' shares; the
+    logit-adjusted loss (tau 1) learns to answer every class alike, the balanced answer."""
+    prior = np.array([0.7, 0.2, 0.1])
+    y = np.repeat(np.eye(3, dtype=np.float32), (prior * 100).astype(int), axis=0)
+    x = np.ones((len(y), 1), np.float32)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((1,)), keras.layers.Dense(3, activation="softmax")])
+    net.compile(keras.optimizers.Adam(0.05),
+                LogitAdjustedLoss(prior) if loss == "logit_adjusted" else keras.losses.CategoricalCrossentropy())
+    net.fit(x, y, batch_size=100, epochs=300, verbose=0)
+    learnt = net.predict(x[:1], verbose=0)[0]
+    assert learnt == pytest.approx(prior if answers == "the prior" else np.full(3, 1 / 3), abs=0.02)
+
+
 def test_batches_order_depends_only_on_seed_and_epoch_and_sampling_balances():
     x, y = np.zeros((100, 48, 48), np.uint8), np.eye(2, dtype=np.float32)[[0] * 90 + [1] * 10]
     a, b = Batches(x, y, 10, seed=3), Batches(x, y, 10, seed=3)
@@ -139,7 +167,8 @@ def test_batches_order_depends_only_on_seed_and_epoch_and_sampling_balances():
     assert 0.35 < y[s.order, 1].mean() < 0.65  # the rare class is drawn about half the time
 
 
-@pytest.mark.parametrize("label_mode, imbalance", [("distribution", "class_weight"), ("majority", "sampling")])
+@pytest.mark.parametrize("label_mode, imbalance", [("distribution", "class_weight"), ("majority", "sampling"),
+                                                   ("distribution", "logit_adjusted")])
 def test_fit_writes_a_complete_model_folder(tmp_path, label_mode, imbalance):
     data = tiny_ferplus(tmp_path / "data")
     out = fit({"training": {**TINY, "labels": label_mode, "imbalance": imbalance, "model": "baseline"}},

@@ -125,11 +125,11 @@ def test_a_run_killed_at_any_moment_resumes_to_the_same_numbers(setup, tmp_path,
 def test_the_accuracy_levers_resume_to_the_same_numbers_too(setup, tmp_path):
     """EMA (its averages swap in and out of the weights around every checkpoint), mixup and the
     strong augmentation (JPEG in the batches, blur and erasing layers) draw and keep state that
-    an exact resume must restore."""
+    an exact resume must restore; the logit-adjusted loss must reload with its checkpoint."""
     root, data, _, _ = setup
     params = tmp_path / "levers.yaml"
     levers = {**PARAMS["training"], "model": "default", "augment": "strong", "ema": 0.9, "mixup": 0.4,
-              "label_smoothing": 0.1, "epochs": 3}
+              "label_smoothing": 0.1, "imbalance": "logit_adjusted", "logit_adjust_tau": 0.5, "epochs": 3}
     params.write_text(yaml.safe_dump({"training": levers}))
     ref, out = tmp_path / "ref", tmp_path / "m"
     run = train(["--params", params, "--data", data, "--out", ref])
