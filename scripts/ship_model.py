@@ -119,8 +119,11 @@ def choose(candidates: list[Figures], noise: float) -> tuple[Figures, pd.DataFra
     return winner, table
 
 
-def check_finished(run: Path) -> None:
-    missing = [f for f in FILES if not (run / f).is_file()]
+def check_finished(run: Path, dry_run: bool = False) -> None:
+    """A dry run reads only a run's records, so the rule can be replayed from a clean clone (where
+    runs keep no weights); it needs the weights only to measure a robustness not yet recorded."""
+    needed = [f for f in FILES if not (dry_run and f == "model.keras" and (run / ROBUSTNESS_RECORD).is_file())]
+    missing = [f for f in needed if not (run / f).is_file()]
     if missing:
         raise FerError(f"{run}: not a finished run (missing {', '.join(missing)})")
 
@@ -214,7 +217,7 @@ def main(argv=None) -> int:
             ship(args.runs[0], args.to, export=not args.no_export, data=args.data, keep_as=args.keep_as)
             return 0
         for run in args.runs:
-            check_finished(run)
+            check_finished(run, dry_run=args.dry_run)
         noise = args.noise if args.noise is not None else study_noise()
         folders = ([args.to] if (args.to / "metrics.json").is_file() else []) + list(args.runs)
         winner, table = choose([validation_figures(f, args.data) for f in folders], noise)

@@ -168,6 +168,20 @@ def test_the_default_noise_is_two_seed_deviations_of_the_study():
     assert ship_model.study_noise() == pytest.approx(200 * seeds["val_accuracy"].astype(float).std(ddof=1))
 
 
+def test_a_dry_run_needs_only_the_records_of_a_run_without_weights(tmp_path, ship):
+    dest = fake_run(tmp_path / "default", 0.80, with_checkpoints=False)
+    run = fake_run(tmp_path / "v9", 0.85, with_checkpoints=False)
+    (run / "model.keras").unlink()  # as in a clean clone: the weights of runs are not committed
+    code, out, err = ship(run, "--to", dest, "--noise", 0.5, "--dry-run")
+    assert code == 0 and err == "", err
+    assert "the rule would ship" in out
+    code, _, err = ship(run, "--to", dest, "--noise", 0.5)  # shipping does need them
+    assert code == 1 and "missing model.keras" in err
+    (run / ship_model.ROBUSTNESS_RECORD).unlink()  # nor can a robustness be measured without them
+    code, _, err = ship(run, "--to", dest, "--noise", 0.5, "--dry-run")
+    assert code == 1 and "missing model.keras" in err
+
+
 def test_an_unfinished_run_is_refused(tmp_path, ship):
     run = fake_run(tmp_path / "v9", 0.9)
     (run / "metrics.json").unlink()
