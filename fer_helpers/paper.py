@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
+import yaml
 
 from .data import PROJECT_ROOT
 from .i18n import language_path, t, t_format
@@ -281,7 +282,8 @@ def teacher_runs(model_dir: str | Path, run: dict) -> list[dict] | None:
 def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | None = None) -> dict:
     """The figures the abstract and conclusion quote, read from what the run wrote: the test
     evaluation (``evaluation/evaluation_<stem>.json``), the robustness table beside it, and the
-    model's ``run.json``. Recalls are sorted from the weakest class up."""
+    model's ``run.json`` and ``params.yaml`` (its augmentation decides what the conclusion calls a
+    next step). Recalls are sorted from the weakest class up."""
     import json
 
     from .evaluation import result_stem
@@ -290,13 +292,15 @@ def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | N
     evaluation_dir = Path(output_dir) / "evaluation"
     result = json.loads((evaluation_dir / f"evaluation_{stem}.json").read_text())
     run = json.loads((Path(model_dir) / "run.json").read_text())
+    params = Path(model_dir) / "params.yaml"
+    training = (yaml.safe_load(params.read_text()) or {}).get("training", {}) if params.is_file() else {}
     recall = sorted(((c, m["recall"]) for c, m in result["per_class"].items()), key=lambda cr: cr[1])
     out = {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"], "n": result["n"], "ece": result["ece"],
            "tta_accuracy": result["tta"]["accuracy"] if isinstance(result.get("tta"), dict) else None,
            "recall": recall, "parameters": run.get("parameters"), "train_minutes": run["wall_seconds"] / 60,
            "epochs": run["epochs_run"], "cores": run["machine"]["cpu_count"], "train_images": run["train_images"],
            "reference": next(p for p in PUBLISHED if p.comparable), "worst_shift": None,
-           "teachers": teacher_runs(model_dir, run)}
+           "teachers": teacher_runs(model_dir, run), "augment": training.get("augment")}
     robustness_csv = evaluation_dir / f"robustness_{stem}.csv"
     if robustness_csv.is_file():
         table = pd.read_csv(robustness_csv)

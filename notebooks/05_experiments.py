@@ -35,7 +35,8 @@
 # (`narrow_stem`, cheaper to train) over three seeds and at 40 epochs, lighter augmentation, balanced
 # sampling, a network with 1.5 times the channels (`wide`; three seeds, about 0.7 points above the
 # recipe's), that network with blur, JPEG artefacts and erased patches in its augmentation
-# (`wide_strong`, three seeds, the third shipped), robust fine-tunes of `wide`, and students distilled from one
+# (`wide_strong`, three seeds, the third shipped), robust fine-tunes of `wide`, the same network with a
+# loss that shifts its logits towards the rare classes (`wide_strong_la`), and students distilled from one
 # model, from each other ("born again" generations) or from several. The shipped
 # model and a few others were trained on this CPU; the rest on a lent GPU with the JAX backend,
 # several at once, which the machine column says. A GPU run's numbers are not bit-for-bit
@@ -69,7 +70,8 @@
 # eğitimi daha ucuz) üç tohumla ve 40 epokta, daha hafif veri artırma, dengeli örnekleme, 1,5 kat
 # kanallı bir ağ (`wide`; üç tohumla, tarifinkinden 0,7 puan kadar üstte), aynı ağın bulanıklık, JPEG
 # bozulmaları ve silinmiş yamalarla çoğaltılmış verilerle eğitimi (`wide_strong`, üç tohum, üçüncüsü
-# projeyle gelen model), `wide` modelinin dayanıklılık için ince ayarları ve tek bir modelden, birbirinden ("yeniden doğan"
+# projeyle gelen model), `wide` modelinin dayanıklılık için ince ayarları, aynı ağın logitlerini nadir
+# sınıflara doğru kaydıran bir kayıpla eğitimi (`wide_strong_la`) ve tek bir modelden, birbirinden ("yeniden doğan"
 # kuşaklar) ya da birkaç modelden damıtılmış öğrenciler. Projeyle gelen model ve birkaç başkası bu
 # işlemcide eğitildi; ötekiler ödünç bir GPU'da, JAX arka ucuyla, birkaçı aynı anda: makine sütunu hangisi olduğunu söyler. Bir GPU çalıştırmasının sonuçları aynı
 # parametrelerle işlemcinin vereceğiyle bit bit aynı değildir (başka bir arka uç), ama tohum

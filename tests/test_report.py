@@ -197,6 +197,23 @@ def test_a_students_teachers_are_found_by_the_hash_it_recorded_not_by_their_old_
     assert paper.teacher_runs(tmp_path / "default", {"wall_seconds": 1.0}) is None  # not distilled
 
 
+def test_the_headline_says_how_the_reported_model_was_augmented(tmp_path):
+    """The conclusion calls blur and compression in the augmentation a next step only for a model
+    trained without them: the headline reads that from the model's own params.yaml."""
+    from fer_helpers import paper
+
+    (tmp_path / "evaluation").mkdir()
+    (tmp_path / "evaluation" / "evaluation_test.json").write_text(json.dumps(
+        {"accuracy": 0.8, "macro_f1": 0.7, "n": 10, "ece": 0.02, "per_class": {"anger": {"recall": 0.5}}}))
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "run.json").write_text(json.dumps({"wall_seconds": 60.0, "epochs_run": 2, "train_images": 5,
+                                                    "machine": {"cpu_count": 2}, "parameters": 1000}))
+    assert paper.headline(tmp_path, model_dir)["augment"] is None  # a model folder without its params
+    (model_dir / "params.yaml").write_text("training:\n  model: wide\n  augment: strong\n")
+    assert paper.headline(tmp_path, model_dir)["augment"] == "strong"
+
+
 # ---------------------------------------------------------------------------------------------
 # Execution and errors
 
