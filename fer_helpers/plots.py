@@ -647,8 +647,20 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", lan
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
     machines = done["machine"].fillna("?")  # runs.collect's column; "?" for a run.json without it
+    score = done[metric].to_numpy(float)
+    off = far_below(score)  # a run far under the rest would squeeze them into one line: it sits on the axis
     for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
-        ax.scatter(runs["wall_minutes"], runs[metric], color=f"C{k}", s=28, label=machine_label(machine, language))
+        on = runs[~off[done.index.get_indexer(runs.index)]]
+        ax.scatter(on["wall_minutes"], on[metric], color=f"C{k}", s=28, label=machine_label(machine, language))
+    bottom, top = ax.get_ylim()
+    y = np.where(off, bottom, score)
+    names = [f"{name}: {pct(v, language)} \u2193" if low else name for name, v, low in zip(done["variant"], score, off)]
+    for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
+        low = off[done.index.get_indexer(runs.index)]
+        if low.any():
+            ax.scatter(runs["wall_minutes"][low], np.full(low.sum(), bottom), color=f"C{k}", s=40, marker="v",
+                       clip_on=False)
+    ax.set_ylim(bottom, top)
     if machines.nunique() > 1:
         ax.legend(title=t("machine", language), fontsize=8)
     if len(done) and done["wall_minutes"].max() > 10 * max(done["wall_minutes"].min(), 0.1):
@@ -660,8 +672,18 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", lan
     ax.set(xlabel=t("training time (minutes)", language), ylabel=label,
            title=t("{metric} against training time", language).format(metric=label))
     _pct_axis(ax.yaxis)
-    place_labels(ax, done["wall_minutes"].to_numpy(float), done[metric].to_numpy(float), list(done["variant"]))
+    place_labels(ax, done["wall_minutes"].to_numpy(float), y, names)
     return fig
+
+
+def far_below(values: np.ndarray) -> np.ndarray:
+    """Which values are "far out" below the rest by Tukey's fence: more than three interquartile
+    ranges under the lower quartile (none of fewer than four values)."""
+    values = np.asarray(values, float)
+    if len(values) < 4:
+        return np.zeros(len(values), bool)
+    q1, q3 = np.percentile(values, [25, 75])
+    return values < q1 - 3 * (q3 - q1)
 
 
 #: Where ``place_labels`` tries a label, in points from its point (x, y of the text's lower left

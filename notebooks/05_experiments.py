@@ -358,8 +358,12 @@ for name, s in studies.items():
 # dosyasındadır): daha uzun bir bütçenin ya da daha büyük bir ağın ne kazandırdığı.
 
 # %% tags=["appendix"]
-time_caption = {"en": "{{fig:time-{name}}} Validation accuracy against training time of each run of the sweep `{name}`.",
-                "tr": "{{fig:time-{name}}} `{name}` taramasının her çalıştırmasının eğitim süresine göre doğrulama doğruluğu."}
+time_caption = {"en": "{{fig:time-{name}}} Validation accuracy against training time of each run of the sweep `{name}`. "
+                      "A run far below the others (more than three interquartile ranges under the lower quartile) "
+                      "sits on the axis as a triangle, its accuracy in its label.",
+                "tr": "{{fig:time-{name}}} `{name}` taramasının her çalıştırmasının eğitim süresine göre doğrulama doğruluğu. "
+                      "Ötekilerin çok altında kalan bir çalıştırma (alt çeyreğin üç çeyrekler açıklığından fazla "
+                      "altında) eksenin üzerinde bir üçgen olarak durur; doğruluğu etiketindedir."}
 
 
 def time_figure(s, name, lang):

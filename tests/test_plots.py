@@ -233,3 +233,21 @@ def test_training_time_plot_tells_the_machines_apart():
     assert "2 çekirdekli CPU" in [text.get_text() for text in tr.get_legend().get_texts()]
     one = plots.plot_accuracy_vs_time(table[table["machine"] != "H100 GPU"]).axes[0]
     assert one.get_legend() is None and one.get_xscale() == "linear"
+
+
+def test_a_run_far_below_the_rest_sits_on_the_axis_with_its_figure_in_its_label():
+    """One run 7 points under a study spread over 1.5 would squeeze the rest into a line and their
+    labels on top of each other: it is drawn on the bottom of the axis, its value in its label."""
+    scores = [0.880, 0.875, 0.884, 0.871, 0.878, 0.866, 0.810]
+    table = pd.DataFrame({"variant": [f"run_{i}" for i in range(6)] + ["outlier"], "status": "finished",
+                          "val_accuracy": scores, "wall_minutes": [100.0 + 10 * i for i in range(7)],
+                          "machine": "2-core CPU"})
+    assert list(plots.far_below(np.array(scores))) == [False] * 6 + [True]
+    assert not plots.far_below(np.array(scores[:6])).any() and not plots.far_below(np.array([0.1, 0.9])).any()
+    for language, label in (("en", "outlier: 81.0% \u2193"), ("tr", "outlier: %81,0 \u2193")):
+        ax = plots.plot_accuracy_vs_time(table, language=language).axes[0]
+        low, high = ax.get_ylim()
+        assert 0.81 < low < 0.866 and high > 0.884  # the axis spans the others, not the outlier
+        assert [len(c.get_offsets()) for c in ax.collections] == [6, 1]
+        assert ax.collections[1].get_offsets()[0][1] == pytest.approx(low)  # on the axis
+        assert label in [text.get_text() for text in ax.texts]
