@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-import yaml
 
 from .data import PROJECT_ROOT
 from .i18n import language_path, t, t_format
+from .params import load_params
 
 
 class Reference(NamedTuple):
@@ -293,7 +293,7 @@ def headline(output_dir: str | Path, model_dir: str | Path, eval_subset: int | N
     result = json.loads((evaluation_dir / f"evaluation_{stem}.json").read_text())
     run = json.loads((Path(model_dir) / "run.json").read_text())
     params = Path(model_dir) / "params.yaml"
-    training = (yaml.safe_load(params.read_text()) or {}).get("training", {}) if params.is_file() else {}
+    training = load_params(params).get("training", {}) if params.is_file() else {}
     recall = sorted(((c, m["recall"]) for c, m in result["per_class"].items()), key=lambda cr: cr[1])
     out = {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"], "n": result["n"], "ece": result["ece"],
            "tta_accuracy": result["tta"]["accuracy"] if isinstance(result.get("tta"), dict) else None,

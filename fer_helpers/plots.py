@@ -647,20 +647,21 @@ def plot_accuracy_vs_time(table: pd.DataFrame, metric: str = "val_accuracy", lan
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
     machines = done["machine"].fillna("?")  # runs.collect's column; "?" for a run.json without it
-    score = done[metric].to_numpy(float)
-    off = far_below(score)  # a run far under the rest would squeeze them into one line: it sits on the axis
-    for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
-        on = runs[~off[done.index.get_indexer(runs.index)]]
+    # a run far under the rest would squeeze them into one line: it sits on the axis instead
+    off = pd.Series(far_below(done[metric].to_numpy(float)), index=done.index)
+    groups = list(done.groupby(machines, sort=False))
+    for k, (machine, runs) in enumerate(groups):
+        on = runs[~off[runs.index]]
         ax.scatter(on["wall_minutes"], on[metric], color=f"C{k}", s=28, label=machine_label(machine, language))
     bottom, top = ax.get_ylim()
-    y = np.where(off, bottom, score)
-    names = [f"{name}: {pct(v, language)} \u2193" if low else name for name, v, low in zip(done["variant"], score, off)]
-    for k, (machine, runs) in enumerate(done.groupby(machines, sort=False)):
-        low = off[done.index.get_indexer(runs.index)]
-        if low.any():
-            ax.scatter(runs["wall_minutes"][low], np.full(low.sum(), bottom), color=f"C{k}", s=40, marker="v",
-                       clip_on=False)
+    for k, (_, runs) in enumerate(groups):
+        low = runs[off[runs.index]]
+        if len(low):
+            ax.scatter(low["wall_minutes"], np.full(len(low), bottom), color=f"C{k}", s=40, marker="v", clip_on=False)
     ax.set_ylim(bottom, top)
+    y = done[metric].where(~off, bottom).to_numpy(float)
+    names = [f"{name}: {pct(v, language)} \u2193" if low else name
+             for name, v, low in zip(done["variant"], done[metric], off)]
     if machines.nunique() > 1:
         ax.legend(title=t("machine", language), fontsize=8)
     if len(done) and done["wall_minutes"].max() > 10 * max(done["wall_minutes"].min(), 0.1):

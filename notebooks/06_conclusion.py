@@ -185,32 +185,28 @@ conclusion_text = {
           "64 x 64 pixels). Three choices carry most of it: the FER+ vote distribution as the training target, "
           "augmentation while training, and a validation set that picks every setting while the test split is "
           "measured once. What it does not solve is the rare expressions: {worst} remain the weak spot, and macro F1 "
-          "({f1}) says so where accuracy does not. {next_steps} Used within its limits, for research and teaching on the "
+          "({f1}) says so where accuracy does not. {augmented}The next steps follow from the measurements: more and more "
+          "varied faces of the rare classes, {augment_step}and an evaluation on faces that are not web-scraped, posed "
+          "and mostly young. Used within its limits, for research and teaching on the "
           "apparent expression of a face, it is a reproducible baseline; it is not a reader of emotions.",
     "tr": "Ham piksellerden bir işlemcide eğitilen küçük bir CNN, FER+ yüzlerinin ifadelerini standart protokolde "
           "{acc} doğrulukla okuyor (VGG13'ün {ref} sonucunun {comparison_tr}; parametrelerinin {share_tr} kadarıyla ve 64 x 64 "
           "yerine 48 x 48 pikselde). Bunun çoğunu üç seçim taşıyor: eğitim hedefi olarak FER+ oy dağılımı, eğitim "
           "sırasında veri çoğaltma ve her ayarı seçen bir doğrulama kümesiyle yalnızca bir kez ölçülen test bölümü. "
           "Çözmediği şey nadir ifadeler: {worst} zayıf nokta olarak kalıyor ve doğruluğun söylemediğini makro F1 "
-          "({f1}) söylüyor. {next_steps} Sınırları içinde, bir yüzün görünen ifadesi üzerine araştırma ve öğretim "
+          "({f1}) söylüyor. {augmented}Sonraki adımlar ölçümlerden çıkıyor: nadir sınıflardan daha çok ve daha çeşitli "
+          "yüz, {augment_step}ve webden toplanmamış, pozlanmamış, çoğunlukla genç olmayan yüzlerde bir değerlendirme. "
+          "Sınırları içinde, bir yüzün görünen ifadesi üzerine araştırma ve öğretim "
           "için kullanıldığında yeniden üretilebilir bir temel model; duygu okuyan bir araç değil.",
 }
 
-# what comes next depends on the model reported: one trained with blur and JPEG artefacts
-# (augment: strong or camera) has that step behind it
-next_steps_text = {
-    "en": {"camera": "Blur and compression in its augmentation already keep it steady under a camera's changes. "
-                     "The next steps follow from the measurements: more and more varied faces of the rare classes, "
-                     "and an evaluation on faces that are not web-scraped, posed and mostly young.",
-           "plain": "The next steps follow from the measurements: more and more varied faces of the rare classes, "
-                    "blur and compression in the augmentation, and an evaluation on faces that are not web-scraped, "
-                    "posed and mostly young."},
-    "tr": {"camera": "Veri çoğaltmasındaki bulanıklık ve sıkıştırma onu kamera değişimlerine karşı zaten dengeli "
-                     "tutuyor. Sonraki adımlar ölçümlerden çıkıyor: nadir sınıflardan daha çok ve daha çeşitli yüz, "
-                     "ve webden toplanmamış, pozlanmamış, çoğunlukla genç olmayan yüzlerde bir değerlendirme.",
-           "plain": "Sonraki adımlar ölçümlerden çıkıyor: nadir sınıflardan daha çok ve daha çeşitli yüz, veri "
-                    "çoğaltmaya bulanıklık ve sıkıştırma, ve webden toplanmamış, pozlanmamış, çoğunlukla genç "
-                    "olmayan yüzlerde bir değerlendirme."},
+# a model trained with blur and JPEG artefacts (augment: strong or camera) has that next step behind it
+augmentation_text = {
+    "en": {"done": "Blur and compression in its augmentation already keep it steady under a camera's changes. ",
+           "step": "blur and compression in the augmentation, "},
+    "tr": {"done": "Veri çoğaltmasındaki bulanıklık ve sıkıştırma onu kamera değişimlerine karşı zaten dengeli "
+                   "tutuyor. ",
+           "step": "veri çoğaltmaya bulanıklık ve sıkıştırma, "},
 }
 
 
@@ -220,12 +216,14 @@ VGG13_PARAMETERS = 8.8e6  # Barsoum et al. [2], at 64 x 64 inputs
 def conclusion(lang):
     above = h["accuracy"] >= h["reference"].accuracy
     share = (h["parameters"] or 0) / VGG13_PARAMETERS
+    robust = h["augment"] in ("strong", "camera")
     return Markdown(conclusion_text[lang].format(
         share=i18n.pct(share, lang, 0), share_tr=i18n.pct(share, lang, 0),
         acc=i18n.pct(h["accuracy"], lang), ref=i18n.pct(h["reference"].accuracy, lang),
         comparison="above" if above else "below", comparison_tr="üzerinde" if above else "altında",
         worst=", ".join(i18n.class_name(c, lang) for c, _ in h["recall"][:3]), f1=i18n.num(h["macro_f1"], lang, 3),
-        next_steps=next_steps_text[lang]["camera" if h["augment"] in ("strong", "camera") else "plain"]))
+        augmented=augmentation_text[lang]["done"] if robust else "",
+        augment_step="" if robust else augmentation_text[lang]["step"]))
 
 
 i18n.display_each(conclusion)

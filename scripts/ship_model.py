@@ -122,7 +122,9 @@ def choose(candidates: list[Figures], noise: float) -> tuple[Figures, pd.DataFra
 def check_finished(run: Path, dry_run: bool = False) -> None:
     """A dry run reads only a run's records, so the rule can be replayed from a clean clone (where
     runs keep no weights); it needs the weights only to measure a robustness not yet recorded."""
-    needed = [f for f in FILES if not (dry_run and f == "model.keras" and (run / ROBUSTNESS_RECORD).is_file())]
+    needed = FILES
+    if dry_run and (run / ROBUSTNESS_RECORD).is_file():
+        needed = tuple(f for f in FILES if f != "model.keras")
     missing = [f for f in needed if not (run / f).is_file()]
     if missing:
         raise FerError(f"{run}: not a finished run (missing {', '.join(missing)})")
